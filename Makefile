@@ -1,0 +1,29 @@
+# Set-up and everyday commands. `make run` and `make test` are all a new machine needs.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test lint bench eval clean-index
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# torch first, pinned to the CPU build: a plain `torch` pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(PY)
+	@echo "installing into $(VENV) (first run only)…" >&2
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet "torch==2.13.0" || $(PY) -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# `run` builds or updates the index when it is missing or stale, then starts the bot.
+run: $(STAMP)
+	@$(PY) -m bot run
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check bot tests
+	$(PY) -m mypy bot

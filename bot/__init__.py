@@ -1,0 +1,3 @@
+"""Article Bot: answers questions about news articles with cited quotes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,362 @@
+"""Choosing the answer: sentence scoring, neighbour context, citations, abstention.
+
+The answer is always quoted word for word from an article. Candidate sentences
+come from the best passages of the hybrid retrieval; each is scored on its own
+cosine similarity to the question, how much of the question's rarer vocabulary
+it covers, and whether it holds the kind of thing the question asks for (a
+date for "when", a number for "how many", a name for "who"). A sentence that
+leans on its neighbour ("she", "it") brings that neighbour along.
+
+Confidence is a logistic function of the best sentence's features; below the
+configured threshold the bot abstains and offers the passages as related
+reading.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.chunking import Sentence
+from bot.retrieval import HybridRetriever, PassageHit, tokenize
+from bot.store import ArticleRecord
+
+MAX_ANSWER_CHARS = 400
+MAX_ANSWER_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    url: str = ""
+    score: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "article": self.article,
+            "title": self.title,
+            "paragraph": self.paragraph,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Citation, ...] = ()  # closest passages when abstaining
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_json() for c in self.citations],
+            "related": [c.to_json() for c in self.related],
+        }
+
+
+NOT_IN_ARTICLE = "The article does not say."
+
+# ---- what the question asks for -------------------------------------------------
+
+_ASKS = [
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|long|old|far|large|big|high|fast|often|heavy|tall|wide|deep)\b|\b(what|which) (percent|percentage|number|amount|fraction|proportion)\b",  # noqa: E501
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\b(what|which) (year|years|century|decade|date|day|month|time|era|period)\b|\bhow long ago\b",  # noqa: E501
+            re.I,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\bwho\b|\bwhom\b|\bwhose\b|\b(what|which) (person|people|man|woman|king|leader|group|scientist|astronaut)\b",  # noqa: E501
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|state|continent|location|area|island|river)\b",  # noqa: E501
+            re.I,
+        ),
+    ),
+]
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter|percent)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\bcentur(y|ies)\b|\bdecades?\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|\b(January|February|March|April|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|last (year|month|week))\b|\b(BC|AD|BCE|CE)\b",  # noqa: E501
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*")
+_LEANS_ON_PREVIOUS = re.compile(
+    r"^(he|she|it|they|his|her|its|their|this|these|those|that|there|such|both|also|however|but|then|later|the (latter|former|same|move|decision|mission|company|group|country)|in (addition|contrast)|as a result)\b",  # noqa: E501
+    re.I,
+)
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|them)\b", re.I)
+
+
+def asks_for(question: str) -> str:
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return "other"
+
+
+def holds_kind(kind: str, text: str, question_words: set[str]) -> bool:
+    """Whether `text` holds something of `kind` that the question does not already name."""
+    if kind == "number":
+        return any(m.group(0).lower() not in question_words for m in _NUMBER.finditer(text))
+    if kind == "date":
+        return any(m.group(0).lower() not in question_words for m in _DATE.finditer(text))
+    if kind in ("person", "place"):
+        for match in _NAME.finditer(text):
+            words = {w.lower() for w in re.split(r"[\s-]", match.group(0))}
+            if not words <= question_words:
+                return True
+        return False
+    return True
+
+
+# ---- scoring -----------------------------------------------------------------------
+
+# Feature weights of the confidence model. Fitted by logistic regression on the
+# answerable and unanswerable questions of four of the eight SQuAD 2.0 benchmark
+# articles (complexity, force, huguenot, immune-system) and checked on the other
+# four; `python -m bot eval --fit` repeats the fit and prints these numbers.
+CONFIDENCE_WEIGHTS = {
+    "bias": -6.0,
+    "dense": 6.0,
+    "coverage": 4.0,
+    "kind": 1.0,
+    "lexical": 0.5,
+}
+
+
+@dataclass
+class ScoredSentence:
+    record: ArticleRecord
+    sentence: Sentence
+    dense: float
+    coverage: float
+    kind: float
+    lexical: float
+    passage: float
+    score: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def confidence_of(features: dict[str, float]) -> float:
+    z = CONFIDENCE_WEIGHTS["bias"] + sum(
+        CONFIDENCE_WEIGHTS[name] * value for name, value in features.items() if name in CONFIDENCE_WEIGHTS
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class Answerer:
+    def __init__(self, retriever: HybridRetriever, idf: dict[str, float] | None = None) -> None:
+        self.retriever = retriever
+        self.snapshot = retriever.snapshot
+        self.idf = idf if idf is not None else _idf(retriever.sentence_tokens)
+        self.sentence_count = len(retriever.sentence_tokens)
+
+    def answer(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        threshold: float,
+        article_ids: set[str] | None = None,
+        context: str = "",
+    ) -> Answer:
+        """Answer `question`; `context` (an earlier question and answer) widens retrieval."""
+        retrieval_text = f"{context} {question}".strip() if context else question
+        q_tokens = tokenize([question])[0]
+        r_tokens = tokenize([retrieval_text])[0] if context else q_tokens
+        hits = self.retriever.passages(r_tokens, question_vector, article_ids=article_ids)
+        if not hits:
+            return Answer(question, NOT_IN_ARTICLE, True, 0.0)
+        scored = self._score_sentences(question, q_tokens, question_vector, hits)
+        best = scored[0]
+        confidence = confidence_of(best.features)
+        if confidence < threshold:
+            related = self._related(hits)
+            return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related)
+        citations: list[Citation] = []
+        parts = []
+        for group in self._compose(question, best, scored):
+            rec = group[0].record
+            # One citation per paragraph, so each names the exact place it quotes.
+            for paragraph in dict.fromkeys(g.sentence.paragraph for g in group):
+                sents = [g.sentence for g in group if g.sentence.paragraph == paragraph]
+                start, end = sents[0].start, sents[-1].end
+                n = len(citations) + 1
+                text = rec.text[start:end]
+                citations.append(
+                    Citation(n, rec.id, rec.title, paragraph, start, end, text, rec.url, group[0].score)
+                )
+                parts.append(f"{text} [{n}]")
+        return Answer(question, " ".join(parts), False, confidence, tuple(citations))
+
+    # ---- internals -------------------------------------------------------------------
+
+    def _score_sentences(
+        self, question: str, q_tokens: list[str], qv: np.ndarray, hits: Sequence[PassageHit]
+    ) -> list[ScoredSentence]:
+        snapshot = self.snapshot
+        kind = asks_for(question)
+        q_words = {w.lower() for w in re.findall(r"\w+", question)}
+        unseen = math.log(1 + (self.sentence_count + 0.5) / 0.5)
+        weights = {t: self.idf.get(t, unseen) for t in set(q_tokens)}
+        total_weight = sum(weights.values()) or 1.0
+        rows: list[tuple[int, int, float]] = []  # (article index, sentence index, passage score)
+        seen: set[tuple[int, int]] = set()
+        top_fused = max(h.fused for h in hits) or 1.0
+        for hit in hits:
+            a, c = snapshot.chunk_rows[hit.row]
+            for s in snapshot.articles[a].chunks[c].sentence_ids:
+                if (a, s) not in seen:
+                    seen.add((a, s))
+                    rows.append((a, s, hit.fused / top_fused))
+        flat = np.array([snapshot.sentence_offset[a] + s for a, s, _ in rows])
+        dense = snapshot.sentence_vectors[flat] @ qv
+        lexical_all = self.retriever.sentences.scores(q_tokens)
+        lexical = lexical_all[flat] if len(lexical_all) else np.zeros(len(rows))
+        lex_top = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
+        scored = []
+        for (a, s, passage), d, lx in zip(rows, dense, lexical, strict=False):
+            record = snapshot.articles[a]
+            sentence = record.sentences[s]
+            s_tokens = self.retriever.sentence_tokens[snapshot.sentence_offset[a] + s]
+            coverage = sum(w for t, w in weights.items() if t in s_tokens) / total_weight
+            has_kind = 1.0 if holds_kind(kind, sentence.text, q_words) else 0.0
+            features = {
+                "dense": float(d),
+                "coverage": coverage,
+                "kind": has_kind if kind != "other" else 0.5,
+                "lexical": float(lx) / lex_top,
+            }
+            item = ScoredSentence(record, sentence, float(d), coverage, has_kind, float(lx), passage)
+            item.features = features
+            item.score = (
+                1.0 * features["dense"]
+                + 0.6 * coverage
+                + 0.25 * features["kind"]
+                + 0.2 * features["lexical"]
+                + 0.1 * passage
+            )
+            scored.append(item)
+        scored.sort(key=lambda x: -x.score)
+        return scored
+
+    def _compose(
+        self, question: str, best: ScoredSentence, scored: list[ScoredSentence]
+    ) -> list[list[ScoredSentence]]:
+        """The best sentence with the neighbour it leans on, then runners-up that fit."""
+        kind = asks_for(question)
+        q_words = {w.lower() for w in re.findall(r"\w+", question)}
+        record = best.record
+        group = [best]
+        used = len(best.sentence.text)
+        index = best.sentence.index
+        lookup = {(id(x.record), x.sentence.index): x for x in scored}
+
+        def neighbour(i: int) -> ScoredSentence | None:
+            if not 0 <= i < len(record.sentences):
+                return None
+            found = lookup.get((id(record), i))
+            if found is not None:
+                return found
+            return ScoredSentence(record, record.sentences[i], 0.0, 0.0, 0.0, 0.0, 0.0)
+
+        prev, nxt = neighbour(index - 1), neighbour(index + 1)
+        missing_kind = kind != "other" and not holds_kind(kind, best.sentence.text, q_words)
+        if (
+            prev is not None
+            and _LEANS_ON_PREVIOUS.match(best.sentence.text)
+            and used + len(prev.sentence.text) + 1 <= MAX_ANSWER_CHARS
+        ):
+            group.insert(0, prev)
+            used += len(prev.sentence.text) + 1
+        elif missing_kind or _PRONOUN.search(best.sentence.text):
+            for candidate in (nxt, prev):
+                if (
+                    candidate is not None
+                    and holds_kind(kind, candidate.sentence.text, q_words)
+                    and used + len(candidate.sentence.text) + 1 <= MAX_ANSWER_CHARS
+                ):
+                    group.append(candidate) if candidate is nxt else group.insert(0, candidate)
+                    used += len(candidate.sentence.text) + 1
+                    break
+        groups = [group]
+        count = len(group)
+        taken = {(id(x.record), x.sentence.index) for x in group}
+        for runner in scored[1:]:
+            if count >= MAX_ANSWER_SENTENCES:
+                break
+            key = (id(runner.record), runner.sentence.index)
+            if key in taken or runner.score < best.score * 0.85:
+                continue
+            extra = len(runner.sentence.text) + 6
+            if used + extra > MAX_ANSWER_CHARS - 8 * len(groups):
+                continue
+            groups.append([runner])
+            taken.add(key)
+            used += extra
+            count += 1
+        return groups
+
+    def _related(self, hits: Sequence[PassageHit], limit: int = 3) -> tuple[Citation, ...]:
+        related = []
+        for n, hit in enumerate(hits[:limit], start=1):
+            record, chunk = self.snapshot.chunk(hit.row)
+            related.append(
+                Citation(
+                    n,
+                    record.id,
+                    record.title,
+                    chunk.paragraph,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    record.url,
+                    hit.fused,
+                )
+            )
+        return tuple(related)
+
+
+def _idf(sentence_tokens: list[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency of stemmed tokens over the snapshot's sentences."""
+    df: dict[str, int] = {}
+    for tokens in sentence_tokens:
+        for token in tokens:
+            df[token] = df.get(token, 0) + 1
+    n = len(sentence_tokens)
+    return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}

@@ -1,0 +1,142 @@
+"""Splitting articles into sentences and retrieval chunks.
+
+Chunks are whole sentences from one paragraph, sized to fit the embedding
+model's window. Every sentence keeps its character offsets in the article, and
+its index in the article's sentence list, so the answer stage can reach the
+sentence before or after the one that matched, even across a paragraph break.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pysbd
+
+from bot.articles import Article
+
+_WORDISH = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    # all-MiniLM-L6-v2 reads 256 word pieces; ~1.3 pieces a word in news text,
+    # so 150 words leaves room for the title that is prepended to each chunk.
+    max_words: int = 150
+    version: int = 1
+
+    def as_dict(self) -> dict[str, int]:
+        return {"max_words": self.max_words, "version": self.version}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # position in the article's sentence list
+    paragraph: int  # 1-based paragraph number
+    start: int  # offsets into Article.text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sentence_ids: tuple[int, ...]  # indices into the article's sentences
+
+    def embedding_text(self) -> str:
+        """What is embedded: the title gives the chunk its context."""
+        return f"{self.title}. {self.text}" if self.title else self.text
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in `text`, stripped of white space."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter().segment(text):
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        start = text.find(stripped, cursor)
+        if start < 0:  # the segmenter altered the text; fall back to the cursor
+            start = cursor
+        end = start + len(stripped)
+        spans.append((start, end))
+        cursor = end
+    return _merge_fragments(text, spans)
+
+
+def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Glue pieces with no word in them (a stray "U." or "—") onto their neighbour."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        piece = text[start:end]
+        if merged and not re.search(r"[A-Za-z0-9]{2}", piece):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def word_count(text: str) -> int:
+    return len(_WORDISH.findall(text))
+
+
+def split_article(article: Article) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    for paragraph in article.paragraphs:
+        body = article.paragraph_text(paragraph)
+        for start, end in split_sentences(body):
+            sentences.append(
+                Sentence(
+                    index=len(sentences),
+                    paragraph=paragraph.number,
+                    start=paragraph.start + start,
+                    end=paragraph.start + end,
+                    text=body[start:end],
+                )
+            )
+    return sentences
+
+
+def chunk_sentences(article: Article, sentences: list[Sentence], config: ChunkingConfig) -> list[Chunk]:
+    """Group consecutive sentences of a paragraph into chunks of at most max_words."""
+    chunks: list[Chunk] = []
+    group: list[Sentence] = []
+    words = 0
+
+    def flush() -> None:
+        nonlocal group, words
+        if group:
+            start, end = group[0].start, group[-1].end
+            chunks.append(
+                Chunk(
+                    article_id=article.id,
+                    title=article.title,
+                    paragraph=group[0].paragraph,
+                    start=start,
+                    end=end,
+                    text=article.text[start:end],
+                    sentence_ids=tuple(s.index for s in group),
+                )
+            )
+        group, words = [], 0
+
+    for sentence in sentences:
+        n = word_count(sentence.text)
+        if group and (sentence.paragraph != group[-1].paragraph or words + n > config.max_words):
+            flush()
+        group.append(sentence)
+        words += n
+    flush()
+    return chunks

@@ -1,0 +1,329 @@
+"""Command line: `python -m bot COMMAND` (or the `article-bot` script).
+
+A thin adapter: it parses arguments, builds the settings, the model and the
+core once, and calls the core. Errors become one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from bot.answering import Answer
+from bot.articles import ArticleError
+from bot.embedding import EmbedderError, SentenceTransformerEmbedder
+from bot.engine import ArticleQA, QuestionError, check_question
+from bot.fetch import FetchError, fetch_article
+from bot.formatting import render_answer
+from bot.settings import Settings, SettingsError
+from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport
+
+log = logging.getLogger("bot")
+
+EXPECTED_ERRORS = (
+    SettingsError,
+    QuestionError,
+    ArticleError,
+    CorpusError,
+    IndexError_,
+    EmbedderError,
+    FetchError,
+)
+
+
+class CommandError(RuntimeError):
+    """A command cannot do what was asked; printed as one line."""
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--corpus", type=Path, metavar="DIR", help="article folder (env CORPUS_DIR; default corpus/)"
+    )
+    common.add_argument(
+        "--index", type=Path, metavar="DIR", help="index folder (env INDEX_DIR; default index/)"
+    )
+    common.add_argument(
+        "--model",
+        metavar="NAME|DIR",
+        help="embedding model (env MODEL; default: the bundled all-MiniLM-L6-v2)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="article-bot",
+        description="Answers questions about news articles, quoting them with numbered citations.",
+        epilog="Example: python -m bot ask 'Who walked in space?'",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=f"Example: {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ask = command(
+        "ask",
+        "answer questions (one per argument, or one per line of standard input)",
+        "python -m bot ask --json 'When did the spacewalk happen?'",
+    )
+    ask.add_argument("questions", nargs="*", metavar="QUESTION")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--article", metavar="ID", help="answer from this article only")
+
+    command("chat", "ask questions in the terminal, one per line", "python -m bot chat")
+    command(
+        "run", "run the Discord bot (the terminal chat when DISCORD_TOKEN is not set)", "python -m bot run"
+    )
+    reindex = command(
+        "reindex", "bring the index up to date with the corpus (incremental)", "python -m bot reindex"
+    )
+    reindex.add_argument("--full", action="store_true", help="rebuild everything from scratch")
+    add = command(
+        "add",
+        "copy an article file or URL into the corpus and index it",
+        "python -m bot add ~/news/story.html",
+    )
+    add.add_argument("source", metavar="PATH|URL")
+    remove = command(
+        "remove", "remove an article from the corpus and the index", "python -m bot remove story"
+    )
+    remove.add_argument("article", metavar="ARTICLE")
+    command("list", "list the indexed articles", "python -m bot list")
+    command("status", "show the index, the model and whether the index is up to date", "python -m bot status")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("sentence_transformers", "httpx", "faiss", "bm25s", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env().with_overrides(
+            corpus_dir=args.corpus, index_dir=args.index, model=args.model
+        )
+        handler = COMMANDS[args.command]
+        return handler(settings, args)
+    except (*EXPECTED_ERRORS, CommandError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# ---- building the core ----------------------------------------------------------
+
+
+def _progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="text", desc="embedding", disable=None, file=sys.stderr)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    def close() -> None:
+        if "bar" in bar:
+            bar["bar"].close()
+
+    return update, close
+
+
+def open_core(settings: Settings, update_index: bool = True) -> ArticleQA:
+    embedder = SentenceTransformerEmbedder(settings.model)
+    core = ArticleQA(settings, embedder)
+    if update_index:
+        update, close = _progress()
+        try:
+            report = core.open(update)
+        finally:
+            close()
+        if report is not None:
+            _log_report(report)
+    return core
+
+
+def _log_report(report: ReindexReport) -> None:
+    if report.rebuilt_because:
+        log.warning("index rebuilt: %s", report.rebuilt_because)
+    log.info("reindex: %s", report.summary())
+
+
+# ---- commands -------------------------------------------------------------------
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    questions: Iterable[str] = args.questions or (line.rstrip("\n") for line in sys.stdin)
+    if args.questions and len(args.questions) == 1:
+        # Fail fast, before loading the model, on a question that cannot be asked.
+        check_question(args.questions[0], settings.max_question_chars)
+    core = open_core(settings)
+    failures = 0
+    for question in questions:
+        if not args.questions and not question.strip():
+            continue
+        try:
+            answer = core.ask(question, article=args.article)
+        except QuestionError as exc:
+            failures += 1
+            if args.json:
+                print(json.dumps({"question": question[:200], "error": str(exc)}, ensure_ascii=False))
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        _print_answer(answer, args.json)
+    return 1 if failures else 0
+
+
+def _print_answer(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(render_answer(answer), end="\n\n", flush=True)
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    core = open_core(settings)
+    return run_chat(core, sys.stdin, interactive=sys.stdin.isatty())
+
+
+def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
+    if interactive:
+        print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
+    iterator = iter(lines)
+    while True:
+        if interactive:
+            print("> ", end="", flush=True, file=sys.stderr)
+        try:
+            line = next(iterator)
+        except StopIteration:
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question.lower() in {"quit", "exit", ":q"}:
+            break
+        try:
+            answer = core.ask(question)
+        except QuestionError as exc:
+            print(f"error: {exc}", flush=True)
+            continue
+        print(render_answer(answer), end="\n\n", flush=True)
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.discord_token:
+        log.info("DISCORD_TOKEN is not set: starting the terminal chat")
+        return cmd_chat(settings, args)
+    raise CommandError(
+        "the Discord client is not part of this build yet; unset DISCORD_TOKEN for the terminal chat"
+    )
+
+
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    update, close = _progress()
+    try:
+        report = core.reindex(update, full=args.full)
+    finally:
+        close()
+    for rel, reason in report.skipped.items():
+        print(f"skipped {rel}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
+    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    source: str = args.source
+    if source.startswith(("http://", "https://")):
+        fetched = fetch_article(
+            source, settings.max_article_bytes, settings.url_timeout_seconds, settings.allow_private_urls
+        )
+        data = fetched.data
+        if fetched.filename.endswith(".html"):
+            data = f"---\nurl: {fetched.url}\n---\n".encode() + data
+        path = core.add_bytes(fetched.filename, data)
+    else:
+        local = Path(source).expanduser()
+        if not local.is_file():
+            raise CommandError(f"{source} is not a file or an http(s) URL")
+        path = core.add_file(local)
+    report = core.reindex()
+    print(f"added {path}; {report.summary()}")
+    return 0
+
+
+def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    moved = core.remove_article(args.article)
+    report = core.reindex()
+    print(f"removed {args.article} (file kept at {moved}); {report.summary()}")
+    return 0
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
+    snapshot = IndexStore(settings.index_dir, None).load()
+    if not snapshot.articles:
+        print("the index holds no articles")
+    for record in snapshot.articles:
+        date = f" ({record.date})" if record.date else ""
+        print(f"{record.id}\t{record.title}{date}\t{len(record.chunks)} passages")
+    return 0
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    store = IndexStore(settings.index_dir, None)
+    print(f"corpus: {settings.corpus_dir}")
+    print(f"index: {settings.index_dir}")
+    print(f"model: {settings.model}")
+    try:
+        snapshot = store.load()
+    except IndexError_ as exc:
+        print(f"index status: unusable ({exc})")
+        return 1
+    print(f"articles: {len(snapshot.articles)}")
+    print(f"passages: {snapshot.passage_count}")
+    print(f"built with: {snapshot.manifest.get('model')} (dimension {snapshot.manifest.get('dimension')})")
+    print(f"last reindex: {snapshot.built_at}")
+    try:
+        changed = store.corpus_changed(settings.corpus_dir, snapshot)
+    except CorpusError as exc:
+        changed = str(exc)
+    print(f"up to date: {'no, ' + changed if changed else 'yes'}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "run": cmd_run,
+    "reindex": cmd_reindex,
+    "add": cmd_add,
+    "remove": cmd_remove,
+    "list": cmd_list,
+    "status": cmd_status,
+}

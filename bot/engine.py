@@ -1,0 +1,161 @@
+"""The question-answering core as one object: index, retrieval, answers, reindex.
+
+`ArticleQA` is what the CLI and the Discord client hold. Queries read the
+current snapshot through one reference; a reindex builds the next snapshot
+on the side and swaps that reference, so answering never stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answering import Answer, Answerer
+from bot.articles import (
+    SUPPORTED_SUFFIXES,
+    ArticleError,
+    article_id_for,
+    find_article_files,
+    load_article,
+    parse_article,
+)
+from bot.chunking import ChunkingConfig
+from bot.embedding import Embedder
+from bot.retrieval import HybridRetriever, normalize_question
+from bot.settings import Settings
+from bot.store import CorpusError, IndexError_, IndexSnapshot, IndexStore, ProgressCallback, ReindexReport
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given; the message says why."""
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question, cleaned; QuestionError if it cannot be asked."""
+    cleaned = normalize_question(question)
+    if not cleaned:
+        raise QuestionError("the question is empty")
+    if len(cleaned) > max_chars:
+        raise QuestionError(f"the question is {len(cleaned):,} characters; the limit is {max_chars:,}")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise QuestionError("the question has no words in it")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class _Live:
+    snapshot: IndexSnapshot
+    answerer: Answerer
+
+
+class ArticleQA:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, chunking: ChunkingConfig | None = None
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = IndexStore(settings.index_dir, embedder, chunking, settings.max_article_bytes)
+        self._live: _Live | None = None
+        self._reindex_lock = threading.Lock()
+        self.started = time.time()
+        self.questions_answered = 0
+        self.last_reindex: ReindexReport | None = None
+
+    # ---- index lifecycle ---------------------------------------------------------------
+
+    def open(self, progress: ProgressCallback | None = None) -> ReindexReport | None:
+        """Load the index, building or updating it first when it is missing or stale."""
+        reason = self.store.is_stale(self.settings.corpus_dir)
+        if reason:
+            log.info("indexing %s: %s", self.settings.corpus_dir, reason)
+            return self.reindex(progress)
+        self._swap(self.store.load())
+        return None
+
+    def open_readonly(self) -> None:
+        """Load the index as it is (for processes that share a read-only index)."""
+        self._swap(self.store.load())
+
+    def reindex(self, progress: ProgressCallback | None = None, full: bool = False) -> ReindexReport:
+        """Incremental reindex; the old snapshot keeps answering until the swap."""
+        with self._reindex_lock:
+            report = self.store.reindex(self.settings.corpus_dir, progress, full)
+            if report.changed_anything or self._live is None or report.skipped:
+                self._swap(self.store.load())
+            self.last_reindex = report
+            return report
+
+    def _swap(self, snapshot: IndexSnapshot) -> None:
+        retriever = HybridRetriever(snapshot)
+        self._live = _Live(snapshot, Answerer(retriever))
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        if self._live is None:
+            raise IndexError_("the index is not loaded")
+        return self._live.snapshot
+
+    # ---- questions ---------------------------------------------------------------------
+
+    def ask(self, question: str, article: str | None = None, context: str = "") -> Answer:
+        cleaned = check_question(question, self.settings.max_question_chars)
+        live = self._live
+        if live is None:
+            raise IndexError_("the index is not loaded")
+        article_ids = None
+        if article:
+            if live.snapshot.article(article) is None:
+                raise QuestionError(f"no article {article!r} in the index")
+            article_ids = {article}
+        retrieval_text = f"{context} {cleaned}" if context else cleaned
+        vector = self.embedder.embed([retrieval_text])[0]
+        answer = live.answerer.answer(cleaned, vector, self.settings.abstain_threshold, article_ids, context)
+        self.questions_answered += 1
+        return answer
+
+    # ---- corpus management -------------------------------------------------------------
+
+    def add_file(self, source: Path) -> Path:
+        """Copy an article file into the corpus after checking it parses."""
+        if source.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise ArticleError(f"{source.name}: unsupported type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        load_article(source, self.settings.max_article_bytes)  # raises with a clear message
+        return self._place(source.name, source.read_bytes())
+
+    def add_bytes(self, filename: str, data: bytes) -> Path:
+        """Store downloaded or uploaded article bytes in the corpus after checking them."""
+        if len(data) > self.settings.max_article_bytes:
+            raise ArticleError(
+                f"{filename} is {len(data):,} bytes, over the limit of {self.settings.max_article_bytes:,}"
+            )
+        parse_article(data, filename, article_id_for(Path(filename)))
+        return self._place(filename, data)
+
+    def _place(self, filename: str, data: bytes) -> Path:
+        corpus = self.settings.corpus_dir
+        corpus.mkdir(parents=True, exist_ok=True)
+        target = corpus / Path(filename).name
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        return target
+
+    def remove_article(self, article: str) -> Path:
+        """Move an article's file out of the corpus (into corpus/.removed/)."""
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            raise CorpusError(f"the corpus folder {corpus} does not exist")
+        matches = [p for p in find_article_files(corpus) if article_id_for(p) == article or p.name == article]
+        if not matches:
+            raise ArticleError(f"no article {article!r} in {corpus}")
+        trash = corpus / ".removed"
+        trash.mkdir(exist_ok=True)
+        target = trash / matches[0].name
+        shutil.move(str(matches[0]), target)
+        return target
