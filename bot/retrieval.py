@@ -15,10 +15,14 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.store import IndexSnapshot
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
+# NLTK's English list: it also drops question words (what, when, did, …), which
+# would otherwise count as question terms the article never uses.
+STOPWORDS = sorted(STOPWORDS_EN_PLUS)
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 
 
@@ -32,7 +36,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     tokens = bm25s.tokenize(
         texts,
         token_pattern=TOKEN_PATTERN,
-        stopwords="en",
+        stopwords=STOPWORDS,
         stemmer=_stemmer().stemWords,
         return_ids=False,
         show_progress=False,
@@ -85,6 +89,13 @@ class HybridRetriever:
         sentence_tokens = tokenize([s.text for record in snapshot.articles for s in record.sentences])
         self.sentences = LexicalIndex(sentence_tokens)
         self.sentence_tokens = [frozenset(t) for t in sentence_tokens]
+        self.article_tokens: list[frozenset[str]] = []
+        at = 0
+        for record in snapshot.articles:
+            self.article_tokens.append(
+                frozenset().union(*self.sentence_tokens[at : at + len(record.sentences)])
+            )
+            at += len(record.sentences)
 
     def passages(
         self,

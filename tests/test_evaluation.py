@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.engine import ArticleQA
+from bot.evaluation import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
+from bot.settings import Settings
+from tests.fakes import FakeEmbedder
+
+
+def test_squad_normalisation() -> None:
+    assert squad_normalize("The  Long March-2F, rocket!") == "long march2f rocket"
+    assert is_hit("It launched on a Long March-2F rocket [1].", ["long March-2F"])
+    assert not is_hit("It launched on a rocket.", ["Long March-2F"])
+    assert not is_hit("x" * 400 + " Long March-2F", ["Long March-2F"])  # past 400 characters
+    assert strip_markers("One [1] two [12].") == "One two."
+
+
+def test_tally_counts_hits_and_abstentions() -> None:
+    tally = Tally("t")
+    answerable = Question("a", "q", ("Rollo",), False)
+    unanswerable = Question("a", "q", (), True)
+    assert tally.add(answerable, "Rollo was the leader [1]", False, 0.01)
+    assert not tally.add(answerable, "The article does not say.", True, 0.01)
+    assert tally.add(unanswerable, "The article does not say.", True, 0.01)
+    assert not tally.add(unanswerable, "Something invented.", False, 0.01)
+    row = tally.row()
+    assert row["answerable_hit"] == 0.5
+    assert row["unanswerable_abstained"] == 0.5
+    assert row["overall"] == 0.5
+
+
+def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"article": "a", "question": "Who?", "answers": ["B"]}) + "\n{oops\n")
+    with pytest.raises(ValueError, match=":2:"):
+        load_questions(path)
+
+
+def test_evaluate_runs_bot_and_baselines_side_by_side(settings: Settings) -> None:
+    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0), FakeEmbedder())
+    core.open()
+    questions = [
+        Question("china-first-woman-spacewalk", "Which rocket launched the Shenzhou-13 spaceship?",
+                 ("Long March-2F",), False),
+        Question("china-first-woman-spacewalk", "What probe landed on Mars?", ("Tianwen-1",), False),
+    ]  # fmt: skip
+    tallies, records = evaluate(core, questions)
+    assert [t.name for t in tallies][:3] == ["article-bot", "BM25 top sentence", "dense top sentence"]
+    assert all(t.answerable == 2 for t in tallies[:3])
+    assert tallies[1].hits == 2  # BM25 finds both sentences by their words
+    assert len(records) == 2 and records[0].answer.features
