@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from bot.answering import Answer
 from bot.articles import ArticleError
 from bot.embedding import EmbedderError, SentenceTransformerEmbedder
 from bot.engine import ArticleQA, QuestionError, check_question
+from bot.evaluation import (
+    HIT_FLOOR,
+    Fit,
+    evaluate,
+    fit_confidence,
+    load_questions,
+    off_article_records,
+    render_table,
+)
 from bot.fetch import FetchError, fetch_article
 from bot.formatting import render_answer
 from bot.settings import Settings, SettingsError
@@ -88,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "run", "run the Discord bot (the terminal chat when DISCORD_TOKEN is not set)", "python -m bot run"
     )
+    sync = command(
+        "sync",
+        "register the slash commands with Discord (one server at once, or globally within an hour)",
+        "python -m bot sync --guild 123456789012345678",
+    )
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="sync to this server only (default: GUILD_ID; else global)"
+    )
     reindex = command(
         "reindex", "bring the index up to date with the corpus (incremental)", "python -m bot reindex"
     )
@@ -102,6 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
         "remove", "remove an article from the corpus and the index", "python -m bot remove story"
     )
     remove.add_argument("article", metavar="ARTICLE")
+    evaluate = command(
+        "eval",
+        "measure answers on a question set (SQuAD 2.0 JSONL), beside BM25 and dense baselines",
+        "python -m bot eval ../shared/benchmarks/squad2-dev-half/questions.jsonl "
+        "--corpus ../shared/benchmarks/squad2-dev-half/articles",
+    )
+    evaluate.add_argument("questions_file", type=Path, metavar="QUESTIONS.jsonl")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument(
+        "--per-article", action="store_true", help="answer each question from its own article"
+    )
+    evaluate.add_argument(
+        "--threshold", type=float, help="abstention threshold (default: the configured one)"
+    )
+    evaluate.add_argument("--dump", type=Path, metavar="FILE", help="write every answer as JSONL")
+    evaluate.add_argument(
+        "--fit",
+        metavar="ARTICLE,…",
+        help="fit the confidence model on these articles' questions (answering everything first), "
+        "choose the threshold there, and report both splits",
+    )
     command("list", "list the indexed articles", "python -m bot list")
     command("status", "show the index, the model and whether the index is up to date", "python -m bot status")
     return parser
@@ -238,9 +277,33 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.discord_token:
         log.info("DISCORD_TOKEN is not set: starting the terminal chat")
         return cmd_chat(settings, args)
-    raise CommandError(
-        "the Discord client is not part of this build yet; unset DISCORD_TOKEN for the terminal chat"
-    )
+    from bot.discord import StartError, serve  # only the bot needs discord.py
+
+    if settings.shard_ids and 0 not in settings.shard_ids:
+        # Processes sharing one index: the one serving shard 0 builds and updates it.
+        core = open_core(settings, update_index=False)
+        core.open_readonly()
+    else:
+        core = open_core(settings)
+    try:
+        return serve(core, settings)
+    except StartError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.discord import StartError, sync
+
+    if not settings.discord_token:
+        raise CommandError("DISCORD_TOKEN is not set; syncing commands needs the bot's token")
+    guild_id = args.guild if args.guild is not None else settings.guild_id
+    try:
+        names = sync(settings, guild_id)
+    except StartError as exc:
+        raise CommandError(str(exc)) from None
+    where = f"to server {guild_id}" if guild_id else "globally (may take up to an hour to appear)"
+    print(f"synced {len(names)} commands {where}: {', '.join(sorted(names))}")
+    return 0
 
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
@@ -285,6 +348,52 @@ def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    if not args.questions_file.is_file():
+        raise CommandError(f"{args.questions_file} is not a file")
+    try:
+        questions = load_questions(args.questions_file)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.limit:
+        questions = questions[: args.limit]
+    if args.index is None:  # keep the operator's index out of it
+        scratch = Path(tempfile.mkdtemp(prefix="article-bot-eval-"))
+        settings = settings.with_overrides(index_dir=scratch)
+    if args.threshold is not None:
+        settings = settings.with_overrides(abstain_threshold=args.threshold)
+    if args.fit:  # fitting needs every question answered, to know which answers were right
+        settings = settings.with_overrides(abstain_threshold=0.0)
+    core = open_core(settings)
+    with tqdm(total=len(questions), unit="q", disable=None, file=sys.stderr) as bar:
+        tallies, records = evaluate(core, questions, args.per_article, lambda n: bar.update(1))
+    if args.dump:
+        with args.dump.open("w") as handle:
+            for record in records:
+                handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    print(
+        f"{len(questions)} questions from {args.questions_file}, corpus {settings.corpus_dir}, "
+        f"threshold {settings.abstain_threshold}"
+    )
+    print(render_table(tallies))
+    if args.fit:
+        dev = {a.strip() for a in args.fit.split(",") if a.strip()}
+        _print_fit(fit_confidence(records, dev, off_article_records(core, records, dev)))
+    return 0
+
+
+def _print_fit(fit: Fit) -> None:
+    print("\nconfidence weights fitted on the dev split:")
+    print(json.dumps({k: round(v, 3) for k, v in fit.weights.items()}, indent=1))
+    print(f"threshold (highest keeping dev answerable hit >= {HIT_FLOOR}): {fit.threshold}")
+    print("| threshold | dev hit | dev abstained | dev overall | test hit | test abstained | test overall |")
+    print("|" + " --- |" * 7)
+    for (t, *dev), (_, *test) in zip(fit.dev_rows, fit.test_rows, strict=True):
+        print(f"| {t:.2f} | " + " | ".join(f"{v:.3f}" for v in (*dev, *test)) + " |")
+
+
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     snapshot = IndexStore(settings.index_dir, None).load()
     if not snapshot.articles:
@@ -321,9 +430,11 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "run": cmd_run,
+    "sync": cmd_sync,
     "reindex": cmd_reindex,
     "add": cmd_add,
     "remove": cmd_remove,
+    "eval": cmd_eval,
     "list": cmd_list,
     "status": cmd_status,
 }

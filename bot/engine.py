@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answering import Answer, Answerer
+from bot.answering import Answer, Answerer, Citation
 from bot.articles import (
     SUPPORTED_SUFFIXES,
     ArticleError,
@@ -25,7 +25,8 @@ from bot.articles import (
 )
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
-from bot.retrieval import HybridRetriever, normalize_question
+from bot.fetch import fetch_article
+from bot.retrieval import HybridRetriever, normalize_question, tokenize
 from bot.settings import Settings
 from bot.store import CorpusError, IndexError_, IndexSnapshot, IndexStore, ProgressCallback, ReindexReport
 
@@ -101,6 +102,12 @@ class ArticleQA:
             raise IndexError_("the index is not loaded")
         return self._live.snapshot
 
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._live is None:
+            raise IndexError_("the index is not loaded")
+        return self._live.answerer.retriever
+
     # ---- questions ---------------------------------------------------------------------
 
     def ask(self, question: str, article: str | None = None, context: str = "") -> Answer:
@@ -119,6 +126,32 @@ class ArticleQA:
         self.questions_answered += 1
         return answer
 
+    def search(self, query: str, k: int = 5, article: str | None = None) -> list[Citation]:
+        """The k passages that best match `query`, best first, each scored by cosine similarity.
+
+        The ranking is the hybrid one answers are built from (BM25 fused with
+        the embedding); `score` on each result is the passage's cosine.
+        """
+        cleaned = check_question(query, self.settings.max_question_chars)
+        live = self._live
+        if live is None:
+            raise IndexError_("the index is not loaded")
+        if article and live.snapshot.article(article) is None:
+            raise QuestionError(f"no article {article!r} in the index")
+        vector = self.embedder.embed([cleaned])[0]
+        hits = live.answerer.retriever.passages(
+            tokenize([cleaned])[0], vector, k=k, article_ids={article} if article else None
+        )
+        found = []
+        for n, hit in enumerate(hits, start=1):
+            record, c = live.snapshot.chunk(hit.row)
+            found.append(
+                Citation(
+                    n, record.id, record.title, c.paragraph, c.start, c.end, c.text, record.url, hit.dense
+                )
+            )
+        return found
+
     # ---- corpus management -------------------------------------------------------------
 
     def add_file(self, source: Path) -> Path:
@@ -136,6 +169,20 @@ class ArticleQA:
             )
         parse_article(data, filename, article_id_for(Path(filename)))
         return self._place(filename, data)
+
+    def add_url(self, url: str) -> Path:
+        """Download an article within the configured size and time limits and store it."""
+        fetched = fetch_article(
+            url,
+            self.settings.max_article_bytes,
+            self.settings.url_timeout_seconds,
+            self.settings.allow_private_urls,
+        )
+        data = fetched.data
+        if fetched.filename.endswith(".html"):
+            # HTML pages rarely name their own address; keep it for citations.
+            data = f"---\nurl: {fetched.url}\n---\n".encode() + data
+        return self.add_bytes(fetched.filename, data)
 
     def _place(self, filename: str, data: bytes) -> Path:
         corpus = self.settings.corpus_dir

@@ -1,0 +1,139 @@
+"""Asking: mention the bot with a question, reply to one of its answers, or use /ask.
+
+A reply to an answer is a follow-up: the earlier question and answer go to the
+core as context, so "and when was that?" finds the right passage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.access import ChannelNotAllowed, OnCooldown, channel_allowed, cooldown_notice
+from bot.discord.errors import NO_MENTIONS
+from bot.discord.feedback import AnsweredQuestion
+from bot.discord.render import answer_pages, question_heading
+from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
+from bot.engine import check_question
+
+if TYPE_CHECKING:
+    from bot.discord.client import ArticleBot
+
+log = logging.getLogger(__name__)
+
+HOW_TO_ASK = "Ask me a question about the articles, e.g. **@{name} who walked in space?**"
+SECTION_BREAKS = ("\n**Sources**", "\n**Related reading**")
+
+
+def strip_bot_mentions(content: str, bot_id: int) -> str:
+    """The question without the `<@bot>` mentions in it."""
+    return " ".join(re.sub(rf"<@!?{bot_id}>", " ", content).split())
+
+
+def context_from_message(content: str) -> str:
+    """An earlier answer as shown in Discord: its text before the source list."""
+    for marker in SECTION_BREAKS:
+        content = content.split(marker, 1)[0]
+    return " ".join(content.replace("\\", "").replace("**", "").split())
+
+
+class AskingCog(commands.Cog, name="Asking"):
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        check_question_place(self.bot, interaction)
+        return True
+
+    # ---- mentions and replies ---------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot or message.webhook_id is not None:
+            return
+        context = self._follow_up_context(message, me.id)
+        mentioned = any(user.id == me.id for user in message.mentions)
+        if not mentioned and context is None:
+            return
+        if not channel_allowed(self.bot.settings, message.channel):
+            log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
+            return
+        question = strip_bot_mentions(message.content, me.id)
+        if not question:
+            if message.content or self.bot.intents.message_content:
+                text = HOW_TO_ASK.format(name=me.display_name)
+                await message.reply(text, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        retry_after = self.bot.cooldowns.hit(message.author.id)
+        if retry_after:
+            if self.bot.cooldowns.first_warning(message.author.id):
+                notice = cooldown_notice(retry_after)
+                await message.reply(notice, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        async with message.channel.typing():
+            answer = await asyncio.to_thread(self.bot.core.ask, question, None, context or "")
+            sent = await reply_to_message(message, answer_pages(answer), self.bot.feedback_view)
+        self.bot.answers.remember((m.id for m in sent), AnsweredQuestion(question, answer))
+
+    def _follow_up_context(self, message: discord.Message, bot_id: int) -> str | None:
+        """The earlier question and answer when `message` replies to an answer; else None."""
+        reference = message.reference
+        if reference is None or reference.message_id is None:
+            return None
+        known = self.bot.answers.get(reference.message_id)
+        if known is not None:
+            if known.answer.abstained:
+                return known.question
+            return f"{known.question} {known.answer.text}"
+        resolved = reference.resolved
+        if isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
+            return context_from_message(resolved.content) or None
+        return None
+
+    # ---- /ask -------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask a question about the articles; the answer quotes them")
+    @app_commands.describe(
+        question="what you want to know",
+        article="answer from this article only",
+        private="only you see the answer",
+    )
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        article: str | None = None,
+        private: bool = False,
+    ) -> None:
+        # Refuse a bad question or article before deferring, so the refusal is ephemeral.
+        question = check_question(question, self.bot.settings.max_question_chars)
+        if article is not None:
+            resolve_article(self.bot.core, article)
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        answer = await asyncio.to_thread(self.bot.core.ask, question, article)
+        pages = answer_pages(answer, question_heading(question))
+        sent = await send_pages(interaction, pages, ephemeral=private, view=self.bot.feedback_view)
+        self.bot.answers.remember((m.id for m in sent), AnsweredQuestion(question, answer))
+
+
+def check_question_place(bot: ArticleBot, interaction: discord.Interaction) -> None:
+    """The checks of question commands: the channel, then the user's cooldown.
+
+    A command can opt out of the cooldown with `extras={"cooldown": False}`.
+    """
+    if not channel_allowed(bot.settings, interaction.channel):
+        raise ChannelNotAllowed(bot.settings.allowed_channel_ids)
+    command = interaction.command
+    if command is not None and not command.extras.get("cooldown", True):
+        return
+    retry_after = bot.cooldowns.hit(interaction.user.id)
+    if retry_after:
+        raise OnCooldown(retry_after)

@@ -1,0 +1,121 @@
+"""Errors from commands, buttons and message handlers, answered in one place.
+
+The order, for slash commands (`tree.on_error`), buttons (`View.on_error`) and
+message handlers (`Client.on_error`) alike:
+
+1. A failed check (not an operator, wrong channel, cooldown) or a bad option
+   value: the check's own message, ephemeral.
+2. An expected user error from the core (a question that cannot be asked, an
+   unknown article, an article that cannot be read or fetched): its message,
+   ephemeral. Logged at INFO.
+3. Anything else: logged in full with its traceback, and the user gets a short
+   generic message. Nothing is swallowed: if even that reply fails, the
+   failure is logged too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.articles import ArticleError
+from bot.engine import QuestionError
+from bot.fetch import FetchError
+from bot.store import CorpusError, IndexError_
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+GENERIC_FAILURE = "Something went wrong on my side. It has been logged for the operators; try again later."
+
+
+class UserFacingError(Exception):
+    """An expected problem, told to the user in its own words."""
+
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (
+    UserFacingError,
+    QuestionError,
+    ArticleError,
+    FetchError,
+    CorpusError,
+    IndexError_,
+)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception a command raised, not discord.py's wrapper around it."""
+    while isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return error
+
+
+def _sentence(text: str) -> str:
+    text = text.strip() or "That did not work."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def user_message(error: BaseException) -> str | None:
+    """What to tell the user about an expected error; None for an unexpected one."""
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return "This command has changed since it was registered; an operator needs to sync the commands."
+    if isinstance(error, app_commands.CheckFailure):
+        return _sentence(str(error) or "You cannot use this command here.")
+    if isinstance(error, app_commands.TransformerError):
+        return _sentence(f"{error.value!r} is not a valid value here")
+    if isinstance(error, EXPECTED_ERRORS):
+        return _sentence(str(error))
+    return None
+
+
+def _where(interaction: discord.Interaction) -> str:
+    name = interaction.command.qualified_name if interaction.command else interaction.type.name
+    where = f"guild {interaction.guild_id}, channel {interaction.channel_id}"
+    return f"/{name} (user {interaction.user.id}, {where})"
+
+
+async def answer_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user what went wrong (ephemeral when the reply is still open) and log it."""
+    error = unwrap(error)
+    text = user_message(error)
+    if text is None:
+        log.error("%s failed", _where(interaction), exc_info=error)
+        text = GENERIC_FAILURE
+    else:
+        log.info("%s refused: %s", _where(interaction), text)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        elif not interaction.extras.get("answered"):
+            # Deferred: the "thinking…" message becomes the error (ephemeral if it was).
+            await interaction.edit_original_response(
+                content=text, embeds=[], attachments=[], view=None, allowed_mentions=NO_MENTIONS
+            )
+        else:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.exception("could not tell the user about an error in %s", _where(interaction))
+
+
+async def answer_message_error(message: discord.Message | None, error: BaseException, event: str) -> None:
+    """The same for message handlers: a short reply to the message."""
+    error = unwrap(error)
+    text = user_message(error)
+    if message is None:
+        where = event
+    else:
+        where = f"{event} (message {message.id}, user {message.author.id}, channel {message.channel.id})"
+    if text is None:
+        log.error("%s failed", where, exc_info=error)
+        text = GENERIC_FAILURE
+    else:
+        log.info("%s refused: %s", where, text)
+    if message is None:
+        return
+    try:
+        await message.reply(text, mention_author=False, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.exception("could not reply about an error in %s", where)

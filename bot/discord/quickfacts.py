@@ -1,0 +1,68 @@
+"""Quick looks at the articles: /facts, /summary, /search and /sources."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.digest import key_facts, lead
+from bot.discord.asking import check_question_place
+from bot.discord.errors import NO_MENTIONS
+from bot.discord.render import facts_pages, search_embed, sources_embed, summary_pages
+from bot.discord.replies import article_autocomplete, resolve_article, send_pages
+from bot.engine import check_question
+
+if TYPE_CHECKING:
+    from bot.discord.client import ArticleBot
+
+SEARCH_RESULTS = 8
+
+
+class QuickFactsCog(commands.Cog, name="Quick facts"):
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        check_question_place(self.bot, interaction)
+        return True
+
+    @app_commands.command(name="facts", description="Key facts of an article: who, when, where, numbers")
+    @app_commands.describe(article="the article (default: the newest)")
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def facts(self, interaction: discord.Interaction, article: str | None = None) -> None:
+        record = resolve_article(self.bot.core, article)
+        await interaction.response.defer(thinking=True)
+        facts = await asyncio.to_thread(key_facts, record)
+        await send_pages(interaction, facts_pages(record, facts), ephemeral=False)
+
+    @app_commands.command(name="summary", description="The lead of an article, quoted and cited")
+    @app_commands.describe(article="the article (default: the newest)")
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def summary(self, interaction: discord.Interaction, article: str | None = None) -> None:
+        record = resolve_article(self.bot.core, article)
+        await interaction.response.defer(thinking=True)
+        answer = await asyncio.to_thread(lead, record)
+        await send_pages(interaction, summary_pages(record, answer), ephemeral=False)
+
+    @app_commands.command(name="search", description="The passages that best match some words, with scores")
+    @app_commands.describe(query="words or a question to look for")
+    async def search(self, interaction: discord.Interaction, query: str) -> None:
+        query = check_question(query, self.bot.settings.max_question_chars)
+        await interaction.response.defer(thinking=True)
+        results = await asyncio.to_thread(self.bot.core.search, query, SEARCH_RESULTS)
+        await interaction.edit_original_response(
+            embed=search_embed(query, results), allowed_mentions=NO_MENTIONS
+        )
+        interaction.extras["answered"] = True
+
+    @app_commands.command(
+        name="sources", description="The indexed articles with their dates", extras={"cooldown": False}
+    )
+    async def sources(self, interaction: discord.Interaction) -> None:
+        embed = sources_embed(self.bot.core.snapshot.articles)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        interaction.extras["answered"] = True

@@ -1,0 +1,106 @@
+"""Sending what the cogs produce, and the `article` option shared by several commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+import discord
+from discord import app_commands
+
+from bot.discord.errors import NO_MENTIONS, UserFacingError
+from bot.discord.render import CHOICE_NAME_LIMIT, clip, one_line
+from bot.engine import ArticleQA
+from bot.store import ArticleRecord
+
+if TYPE_CHECKING:
+    from bot.discord.client import ArticleBot
+
+AUTOCOMPLETE_CHOICES = 25  # Discord's maximum
+
+
+async def send_pages(
+    interaction: discord.Interaction,
+    pages: Sequence[str],
+    *,
+    ephemeral: bool,
+    view: discord.ui.View | None = None,
+) -> list[discord.Message]:
+    """After a defer: the first page replaces "thinking…", the others follow; `view` goes on the last.
+
+    Follow-ups take the visibility chosen at defer time (`ephemeral`).
+    """
+    sent: list[discord.Message] = []
+    for i, page in enumerate(pages):
+        last = i == len(pages) - 1
+        if i == 0:
+            message: discord.Message = await interaction.edit_original_response(
+                content=page, view=view if last else None, allowed_mentions=NO_MENTIONS
+            )
+        elif last and view is not None:
+            message = await interaction.followup.send(
+                page, ephemeral=ephemeral, view=view, allowed_mentions=NO_MENTIONS, wait=True
+            )
+        else:
+            message = await interaction.followup.send(
+                page, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
+            )
+        interaction.extras["answered"] = True
+        sent.append(message)
+    return sent
+
+
+async def reply_to_message(
+    message: discord.Message, pages: Sequence[str], view: discord.ui.View | None = None
+) -> list[discord.Message]:
+    """Reply to `message` with the pages (a thread or channel alike); `view` goes on the last."""
+    sent: list[discord.Message] = []
+    for i, page in enumerate(pages):
+        last = i == len(pages) - 1
+        if i == 0 and last and view is not None:
+            reply = await message.reply(page, mention_author=False, view=view, allowed_mentions=NO_MENTIONS)
+        elif i == 0:
+            reply = await message.reply(page, mention_author=False, allowed_mentions=NO_MENTIONS)
+        elif last and view is not None:
+            reply = await message.channel.send(page, view=view, allowed_mentions=NO_MENTIONS)
+        else:
+            reply = await message.channel.send(page, allowed_mentions=NO_MENTIONS)
+        sent.append(reply)
+    return sent
+
+
+def core_of(interaction: discord.Interaction) -> ArticleQA:
+    return cast("ArticleBot", interaction.client).core
+
+
+def article_choices(core: ArticleQA, current: str) -> list[app_commands.Choice[str]]:
+    """Indexed articles whose id or title holds what was typed so far."""
+    typed = current.strip().lower()
+    choices = []
+    for record in core.snapshot.articles:
+        if typed and typed not in record.id.lower() and typed not in record.title.lower():
+            continue
+        name = clip(one_line(record.title) or record.id, CHOICE_NAME_LIMIT)
+        choices.append(app_commands.Choice(name=name, value=record.id[:CHOICE_NAME_LIMIT]))
+        if len(choices) == AUTOCOMPLETE_CHOICES:
+            break
+    return choices
+
+
+async def article_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return article_choices(core_of(interaction), current)
+
+
+def resolve_article(core: ArticleQA, article: str | None) -> ArticleRecord:
+    """The named article, or when none is named the newest one (by date, then by index order)."""
+    records = core.snapshot.articles
+    if not records:
+        raise UserFacingError("The index holds no articles yet.")
+    if article is None:
+        return max(enumerate(records), key=lambda pair: (pair[1].date, pair[0]))[1]
+    found = core.snapshot.article(article)
+    if found is None:
+        raise UserFacingError(f"No article {clip(article, 100)!r} in the index; pick one from the list.")
+    return found
