@@ -27,3 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check bot tests
 	$(PY) -m mypy bot
+
+# Latency, build throughput and scale up to a million passages (about 10 minutes; `--quick`: 1).
+bench: $(STAMP)
+	$(PY) -m bot bench

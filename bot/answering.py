@@ -81,6 +81,14 @@ NOT_IN_ARTICLE = "The article does not say."
 
 _ASKS = [
     (
+        "money",
+        re.compile(
+            r"\b(cost|costs|price|priced|spend|spent|paid|salary|salaries|wages?|earn|earns|budget|fee|fees)\b",
+            re.I,
+        ),
+    ),
+    ("speed", re.compile(r"\bhow fast\b|\b(speed|velocity)\b", re.I)),
+    (
         "number",
         re.compile(
             r"\bhow (many|much|long|old|far|large|big|high|fast|often|heavy|tall|wide|deep)\b|\b(what|which) (percent|percentage|number|amount|fraction|proportion)\b",  # noqa: E501
@@ -132,8 +140,27 @@ def asks_for(question: str) -> str:
     return "other"
 
 
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|marks?|cents?|"
+    r"USD|EUR|GBP|bn|billion|million)\b",
+    re.I,
+)
+_SPEED = re.compile(
+    r"\d[\d,.]*\s?(mph|km/h|kph|m/s|knots?|(miles?|kilomet(er|re)s?|met(er|re)s?|feet) (an|per|a) "
+    r"(hour|second|minute))\b|\bmach \d",
+    re.I,
+)
+# Kinds whose answer must be a quantity: a sentence without one cannot answer.
+QUANTITY_KINDS = ("money", "speed", "number")
+MISSING_QUANTITY_FACTOR = 0.3  # confidence is scaled by this when no sentence near the best holds one
+
+
 def holds_kind(kind: str, text: str, question_words: set[str]) -> bool:
     """Whether `text` holds something of `kind` that the question does not already name."""
+    if kind == "money":
+        return bool(_MONEY.search(text))
+    if kind == "speed":
+        return bool(_SPEED.search(text))
     if kind == "number":
         return any(m.group(0).lower() not in question_words for m in _NUMBER.finditer(text))
     if kind == "date":
@@ -204,8 +231,8 @@ class Answerer:
     def __init__(self, retriever: HybridRetriever, idf: dict[str, float] | None = None) -> None:
         self.retriever = retriever
         self.snapshot = retriever.snapshot
-        self.idf = idf if idf is not None else _idf(retriever.sentence_tokens)
-        self.sentence_count = len(retriever.sentence_tokens)
+        self.idf = idf  # by default from the sentences' document frequencies, read per question
+        self.sentence_count = retriever.sentences.size
 
     def answer(
         self,
@@ -226,6 +253,8 @@ class Answerer:
         best = scored[0]
         best.features = self._confidence_features(question, q_tokens, best, scored)
         confidence = confidence_of(best.features)
+        if not self._window_holds_kind(question, best):
+            confidence *= MISSING_QUANTITY_FACTOR
         if confidence < threshold:
             related = self._related(hits)
             return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related, best.features)
@@ -251,31 +280,33 @@ class Answerer:
         self, question: str, q_tokens: list[str], qv: np.ndarray, hits: Sequence[PassageHit]
     ) -> list[ScoredSentence]:
         snapshot = self.snapshot
+        sentences = self.retriever.sentences
         kind = asks_for(question)
         q_words = {w.lower() for w in re.findall(r"\w+", question)}
-        unseen = math.log(1 + (self.sentence_count + 0.5) / 0.5)
-        weights = {t: self.idf.get(t, unseen) for t in set(q_tokens)}
+        weights = self._weights(q_tokens)
+        ids = {t: self.retriever.vocab.get(t, -1) for t in weights}
         total_weight = sum(weights.values()) or 1.0
         rows: list[tuple[int, int, float]] = []  # (article index, sentence index, passage score)
         seen: set[tuple[int, int]] = set()
         top_fused = max(h.fused for h in hits) or 1.0
         for hit in hits:
-            a, c = snapshot.chunk_rows[hit.row]
+            a = int(snapshot.chunk_article[hit.row])
+            c = hit.row - int(snapshot.chunk_start[a])
             for s in snapshot.articles[a].chunks[c].sentence_ids:
                 if (a, s) not in seen:
                     seen.add((a, s))
                     rows.append((a, s, hit.fused / top_fused))
         flat = np.array([snapshot.sentence_offset[a] + s for a, s, _ in rows])
         dense = snapshot.sentence_vectors[flat] @ qv
-        lexical_all = self.retriever.sentences.scores(q_tokens)
-        lexical = lexical_all[flat] if len(lexical_all) else np.zeros(len(rows))
+        # BM25 of these sentences only (the same numbers as scoring every sentence).
+        lexical = sentences.scores_of(q_tokens, flat)
         lex_top = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
         scored = []
-        for (a, s, passage), d, lx in zip(rows, dense, lexical, strict=False):
+        for (a, s, passage), d, lx, row in zip(rows, dense, lexical, flat, strict=False):
             record = snapshot.articles[a]
             sentence = record.sentences[s]
-            s_tokens = self.retriever.sentence_tokens[snapshot.sentence_offset[a] + s]
-            coverage = sum(w for t, w in weights.items() if t in s_tokens) / total_weight
+            s_terms = set(sentences.terms(int(row)).tolist())
+            coverage = sum(w for t, w in weights.items() if ids[t] in s_terms) / total_weight
             has_kind = 1.0 if holds_kind(kind, sentence.text, q_words) else 0.0
             features = {
                 "dense": float(d),
@@ -298,28 +329,55 @@ class Answerer:
         """What the confidence model reads: how well the best sentence and its
         neighbours cover the question, and how far ahead of the rest it is."""
         snapshot = self.snapshot
+        sentences = self.retriever.sentences
         unseen = math.log(1 + (self.sentence_count + 0.5) / 0.5)
-        weights = {t: self.idf.get(t, unseen) for t in set(q_tokens)}
+        weights = self._weights(q_tokens)
+        ids = {t: self.retriever.vocab.get(t, -1) for t in weights}
         total = sum(weights.values()) or 1.0
-        article = next(i for i, r in enumerate(snapshot.articles) if r is best.record)
-        base = snapshot.sentence_offset[article]
+        article = snapshot.position(best.record.id)
+        assert article is not None and snapshot.articles[article] is best.record
+        base = int(snapshot.sentence_offset[article])
         index = best.sentence.index
-        window: set[str] = set()
-        for i in range(max(0, index - 1), min(len(best.record.sentences), index + 2)):
-            window |= self.retriever.sentence_tokens[base + i]
-        article_tokens = self.retriever.article_tokens[article]
-        missing = [w for t, w in weights.items() if t not in window]
+        first, last = max(0, index - 1), min(len(best.record.sentences), index + 2)
+        window = set(sentences.terms(base + first, base + last).tolist())
+        article_tokens = set(sentences.terms(base, base + len(best.record.sentences)).tolist())
+        missing = [w for t, w in weights.items() if ids[t] not in window]
         runner_up = next((x.score for x in scored[1:]), 0.0)
         negated = bool(_NEGATION.search(question)) != bool(_NEGATION.search(best.sentence.text))
         return {
             **best.features,
-            "window_coverage": sum(w for t, w in weights.items() if t in window) / total,
-            "article_coverage": sum(w for t, w in weights.items() if t in article_tokens) / total,
+            "window_coverage": sum(w for t, w in weights.items() if ids[t] in window) / total,
+            "article_coverage": sum(w for t, w in weights.items() if ids[t] in article_tokens) / total,
             "missing_max_idf": max(missing, default=0.0) / unseen,
             "margin": best.score - runner_up,
             "negation_mismatch": 1.0 if negated else 0.0,
             "question_terms": min(len(weights), 20) / 10.0,
         }
+
+    def _weights(self, q_tokens: list[str]) -> dict[str, float]:
+        """Each distinct question token's inverse document frequency over the sentences."""
+        n = self.sentence_count
+        unseen = math.log(1 + (n + 0.5) / 0.5)
+        if self.idf is not None:
+            return {t: self.idf.get(t, unseen) for t in set(q_tokens)}
+        df = self.retriever.sentences.df
+        weights = {}
+        for t in set(q_tokens):
+            i = self.retriever.vocab.get(t, -1)
+            f = int(df[i]) if 0 <= i < len(df) else 0
+            weights[t] = math.log(1 + (n - f + 0.5) / (f + 0.5)) if f else unseen
+        return weights
+
+    @staticmethod
+    def _window_holds_kind(question: str, best: ScoredSentence) -> bool:
+        """For questions asking for a quantity: does the best sentence or a neighbour hold one?"""
+        kind = asks_for(question)
+        if kind not in QUANTITY_KINDS:
+            return True
+        q_words = {w.lower() for w in re.findall(r"\w+", question)}
+        index, sentences = best.sentence.index, best.record.sentences
+        window = " ".join(s.text for s in sentences[max(0, index - 1) : index + 2])
+        return holds_kind(kind, window, q_words)
 
     def _compose(
         self, question: str, best: ScoredSentence, scored: list[ScoredSentence]
@@ -396,13 +454,3 @@ class Answerer:
                 )
             )
         return tuple(related)
-
-
-def _idf(sentence_tokens: list[frozenset[str]]) -> dict[str, float]:
-    """Inverse document frequency of stemmed tokens over the snapshot's sentences."""
-    df: dict[str, int] = {}
-    for tokens in sentence_tokens:
-        for token in tokens:
-            df[token] = df.get(token, 0) + 1
-    n = len(sentence_tokens)
-    return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}

@@ -26,6 +26,9 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_INLINE = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _ARTICLE_ID = re.compile(r"[^a-z0-9]+")
+# Markup a browser never shows as text; trafilatura drops scripts, styles and
+# the like itself, but keeps the inert contents of <template>.
+_HIDDEN_HTML = re.compile(r"<template\b[^>]*>.*?</template\s*>", re.IGNORECASE | re.DOTALL)
 
 
 class ArticleError(ValueError):
@@ -155,6 +158,7 @@ def _clean_markdown(line: str) -> str:
 
 
 def _parse_html(body: str) -> tuple[str, list[str], dict[str, str]]:
+    body = _HIDDEN_HTML.sub("", body)
     text = trafilatura.extract(body, include_comments=False, include_tables=False, favor_precision=True)
     meta: dict[str, str] = {}
     doc = trafilatura.extract_metadata(body)
@@ -173,11 +177,22 @@ def _parse_html(body: str) -> tuple[str, list[str], dict[str, str]]:
 
 
 def _join_paragraphs(paragraphs: list[str]) -> tuple[str, tuple[Paragraph, ...]]:
+    """The article text and its paragraph spans.
+
+    A paragraph repeated word for word (a pull quote, a page template printed
+    twice) is kept once, at its first place, so answers and citations are not
+    doubled; the paragraphs after it keep the numbers a reader counts in the
+    source, repeats included.
+    """
     parts: list[str] = []
     spans: list[Paragraph] = []
+    seen: set[str] = set()
     offset = 0
     for number, paragraph in enumerate(paragraphs, start=1):
         clean = re.sub(r"\s+", " ", paragraph).strip()
+        if clean in seen:
+            continue
+        seen.add(clean)
         spans.append(Paragraph(number, offset, offset + len(clean)))
         parts.append(clean)
         offset += len(clean) + 2

@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import random
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from bot.evaluation import (
 from bot.fetch import FetchError, fetch_article
 from bot.formatting import render_answer
 from bot.settings import Settings, SettingsError
-from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport
+from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport, describe_os_error
 
 log = logging.getLogger("bot")
 
@@ -143,6 +146,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("list", "list the indexed articles", "python -m bot list")
     command("status", "show the index, the model and whether the index is up to date", "python -m bot status")
+    bench = command(
+        "bench",
+        "measure question latency, index build and scale on this machine; print a Markdown table",
+        "python -m bot bench --sizes seed,10k,100k,1m   (or --quick: a few minutes)",
+    )
+    bench.add_argument(
+        "--sizes",
+        help="corpora to ask at, in passages: seed (the corpus), 10k, 100k, 1m or numbers "
+        "(default: all four, about 10 minutes on two cores)",
+    )
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="40 questions per corpus, raw encode once, and unless --sizes says otherwise seed and 10k only",
+    )
+    bench.add_argument("--questions", type=int, metavar="N", help="questions per corpus (default 200)")
+    bench.add_argument(
+        "--benchmark",
+        type=Path,
+        metavar="DIR",
+        default=Path("../shared/benchmarks/squad2-dev-half"),
+        help="articles/ and questions.jsonl for the larger corpora (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--seed-questions",
+        type=Path,
+        metavar="FILE",
+        default=Path("tests/data/seed_questions.jsonl"),
+        help="questions for the seed corpus (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--workdir", type=Path, metavar="DIR", help="scratch folder (default: a temporary one)"
+    )
     return parser
 
 
@@ -164,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(settings, args)
     except (*EXPECTED_ERRORS, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a read-only folder: one line, not a traceback
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -394,6 +433,50 @@ def _print_fit(fit: Fit) -> None:
         print(f"| {t:.2f} | " + " | ".join(f"{v:.3f}" for v in (*dev, *test)) + " |")
 
 
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import bench
+
+    try:
+        sizes = bench.parse_sizes(args.sizes or ("seed,10k" if args.quick else "seed,10k,100k,1m"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    count = args.questions or (40 if args.quick else 200)
+    if count < 1:
+        raise CommandError("--questions must be at least 1")
+    articles = args.benchmark / "articles"
+    questions = load_questions(args.benchmark / "questions.jsonl") if articles.is_dir() else []
+    seed = load_questions(args.seed_questions) if args.seed_questions.is_file() else []
+    rng = random.Random(0)  # the same questions on every run
+    picked = rng.sample(questions, min(len(questions), 4 * count))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="article-bot-bench-"))
+    plan = bench.BenchPlan(
+        corpus_dir=settings.corpus_dir,
+        article_dirs=[settings.corpus_dir, *([articles] if articles.is_dir() else [])],
+        seed_questions=[q.question for q in seed],
+        questions=[q.question for q in picked],
+        sizes=sizes,
+        workdir=workdir,
+        question_count=count,
+        encode_twice=not args.quick,
+        cold_start_command=[sys.executable, "-m", "bot"],
+        cold_start_args=["--model", settings.model],
+    )
+    began = time.monotonic()
+    try:
+        rows = bench.run(
+            plan, SentenceTransformerEmbedder(settings.model), lambda m: log.info("bench: %s", m)
+        )
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    notes = [
+        bench.SYNTHETIC_NOTE.format(noise=bench.NOISE),
+        bench.machine_note() + f" Took {time.monotonic() - began:.0f} s.",
+    ]
+    print(bench.render(rows, notes))
+    return 0
+
+
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     snapshot = IndexStore(settings.index_dir, None).load()
     if not snapshot.articles:
@@ -437,4 +520,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "eval": cmd_eval,
     "list": cmd_list,
     "status": cmd_status,
+    "bench": cmd_bench,
 }

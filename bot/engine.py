@@ -28,7 +28,16 @@ from bot.embedding import Embedder
 from bot.fetch import fetch_article
 from bot.retrieval import HybridRetriever, normalize_question, tokenize
 from bot.settings import Settings
-from bot.store import CorpusError, IndexError_, IndexSnapshot, IndexStore, ProgressCallback, ReindexReport
+from bot.store import (
+    CorpusError,
+    IndexError_,
+    IndexSnapshot,
+    IndexStore,
+    ProgressCallback,
+    ReindexReport,
+    StorageError,
+    describe_os_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +80,24 @@ class ArticleQA:
     # ---- index lifecycle ---------------------------------------------------------------
 
     def open(self, progress: ProgressCallback | None = None) -> ReindexReport | None:
-        """Load the index, building or updating it first when it is missing or stale."""
+        """Load the index, building or updating it first when it is missing or stale.
+
+        When the update cannot be written (a full disk) but the previous index is
+        sound, that index is served and the failure logged.
+        """
         reason = self.store.is_stale(self.settings.corpus_dir)
         if reason:
             log.info("indexing %s: %s", self.settings.corpus_dir, reason)
-            return self.reindex(progress)
+            try:
+                return self.reindex(progress)
+            except StorageError as exc:
+                try:
+                    previous = self.store.load()
+                except IndexError_:
+                    raise exc from None
+                log.error("%s; answering from it until a reindex succeeds", exc)
+                self._swap(previous)
+                return None
         self._swap(self.store.load())
         return None
 
@@ -83,17 +105,31 @@ class ArticleQA:
         """Load the index as it is (for processes that share a read-only index)."""
         self._swap(self.store.load())
 
+    def serve(self, snapshot: IndexSnapshot) -> None:
+        """Answer from `snapshot`, one loaded or built elsewhere."""
+        self._swap(snapshot)
+
     def reindex(self, progress: ProgressCallback | None = None, full: bool = False) -> ReindexReport:
         """Incremental reindex; the old snapshot keeps answering until the swap."""
         with self._reindex_lock:
-            report = self.store.reindex(self.settings.corpus_dir, progress, full)
-            if report.changed_anything or self._live is None or report.skipped:
+            live = self._live
+            current = live.snapshot if live is not None else None
+            report = self.store.reindex(self.settings.corpus_dir, progress, full, current=current)
+            # Swap whenever the live version is not the newest, also when another
+            # process wrote that version and this reindex found nothing to do.
+            if report.snapshot is not None:
+                if current is None or report.snapshot is not current:
+                    self._swap(report.snapshot)
+            elif current is None or current.path != self.store.current_version():
                 self._swap(self.store.load())
             self.last_reindex = report
             return report
 
     def _swap(self, snapshot: IndexSnapshot) -> None:
-        retriever = HybridRetriever(snapshot)
+        # The retriever of the snapshot being replaced lends what it can: the
+        # tokens of unchanged articles, and its BM25 indexes when rows were only added.
+        previous = self._live.answerer.retriever if self._live is not None else None
+        retriever = HybridRetriever(snapshot, previous)
         self._live = _Live(snapshot, Answerer(retriever))
 
     @property
@@ -186,11 +222,15 @@ class ArticleQA:
 
     def _place(self, filename: str, data: bytes) -> Path:
         corpus = self.settings.corpus_dir
-        corpus.mkdir(parents=True, exist_ok=True)
         target = corpus / Path(filename).name
         tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        try:
+            corpus.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        except OSError as exc:  # e.g. the disk is full: no partial file is left in the corpus
+            tmp.unlink(missing_ok=True)
+            raise StorageError(f"cannot add {target.name} to the corpus: {describe_os_error(exc)}") from exc
         return target
 
     def remove_article(self, article: str) -> Path:

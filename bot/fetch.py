@@ -1,4 +1,12 @@
-"""Fetching an article from a URL, safely: public addresses only, size and time capped."""
+"""Fetching an article from a URL, safely: public addresses only, size and time capped.
+
+Each hop's host is resolved once, every address it resolves to is checked,
+and the connection goes to the checked address (the Host header and TLS name
+stay the host's), so a DNS answer that changes between the check and the
+connection (DNS rebinding) cannot reach a private address. Redirects are
+followed by hand, each hop checked the same way; proxies from the environment
+are not used, since a proxy would resolve the host itself.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,12 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
 MAX_REDIRECTS = 5
+MAX_URL_CHARS = 2048
 
 
 class FetchError(RuntimeError):
@@ -25,39 +34,91 @@ class Fetched:
     data: bytes
 
 
-def check_address(host: str, allow_private: bool) -> None:
-    """Refuse hosts that resolve to loopback, private, link-local or reserved addresses."""
-    if allow_private:
-        return
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is on the public internet (not loopback, private, link-local, reserved…)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_global and not address.is_multicast
+
+
+def check_address(host: str, allow_private: bool, port: int | None = None) -> str:
+    """The address to connect to for `host`: resolved once, and refused unless every address it
+    resolves to is public (with `allow_private`, any address)."""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {host}: {exc.strerror}") from None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
+        raise FetchError(f"cannot resolve {host}: {reason}") from None
+    addresses = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            raise FetchError(f"{host} resolves to a private or local address ({address}); refused")
+        try:
+            addresses.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+        except ValueError:
+            continue
+    if not addresses:
+        raise FetchError(f"cannot resolve {host}: no usable address")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise FetchError(f"{host} resolves to a private or local address ({address}); refused")
+    return str(addresses[0])
 
 
-def fetch_article(url: str, max_bytes: int, timeout: float, allow_private: bool = False) -> Fetched:
-    """Download `url` (following redirects, each hop checked) within the size and time caps."""
+def _netloc(host: str, port: int | None) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port is not None else host
+
+
+def _pinned(parts: SplitResult, address: str) -> str:
+    """The URL with its host replaced by the checked address (and no user:password@)."""
+    return urlunsplit((parts.scheme, _netloc(address, parts.port), parts.path or "/", parts.query, ""))
+
+
+def fetch_article(
+    url: str,
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool = False,
+    transport: httpx.BaseTransport | None = None,
+) -> Fetched:
+    """Download `url` (following redirects, each hop checked) within the size and time caps.
+
+    `timeout` bounds the whole download, redirects included. `transport` is
+    httpx's (tests pass a fake one); by default, the network.
+    """
+    if len(url) > MAX_URL_CHARS:
+        raise FetchError(f"the URL is {len(url):,} characters; the limit is {MAX_URL_CHARS:,}")
     deadline = time.monotonic() + timeout
     current = url
-    with httpx.Client(follow_redirects=False, timeout=timeout) as client:
+    with httpx.Client(
+        follow_redirects=False, timeout=timeout, trust_env=False, transport=transport
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise FetchError(f"{current!r} is not an http(s) URL")
-            check_address(parts.hostname, allow_private)
             try:
-                with client.stream("GET", current, headers={"User-Agent": "article-bot"}) as response:
+                parts = urlsplit(current)
+                port = parts.port
+            except ValueError:
+                raise FetchError(f"{current[:200]!r} is not a valid URL") from None
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise FetchError(f"{current[:200]!r} is not an http(s) URL")
+            try:
+                host = parts.hostname.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise FetchError(f"{parts.hostname!r} is not a valid host name") from None
+            address = check_address(host, allow_private, port)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError(f"{url} took longer than {timeout:g}s")
+            headers = {
+                "User-Agent": "article-bot",
+                "Host": _netloc(host, port),
+                "Accept-Encoding": "identity",  # the size cap counts what is stored
+            }
+            extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+            try:
+                with client.stream(
+                    "GET", _pinned(parts, address), headers=headers, extensions=extensions, timeout=remaining
+                ) as response:
                     if response.is_redirect:
                         current = urljoin(current, response.headers.get("location", ""))
                         continue

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: BM25 (bm25s) fused with FAISS dense scores.
+"""Hybrid retrieval: BM25 (bm25s's scores) fused with FAISS dense scores.
 
 Passages are found with both a lexical and a dense ranking, fused by
 reciprocal rank. The sentences of the chosen passages are then scored one by
@@ -8,16 +8,19 @@ here.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from bot.store import IndexSnapshot
+from bot.store import ArticleRecord, IndexSnapshot, row_ranges
+from bot.vectors import VectorIndex
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 # NLTK's English list: it also drops question words (what, when, did, …), which
@@ -31,41 +34,204 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+_WORDS = re.compile(TOKEN_PATTERN).findall
+_STOPWORDS = frozenset(STOPWORDS)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens, the same for passages and questions."""
-    tokens = bm25s.tokenize(
-        texts,
-        token_pattern=TOKEN_PATTERN,
-        stopwords=STOPWORDS,
-        stemmer=_stemmer().stemWords,
-        return_ids=False,
-        show_progress=False,
-    )
-    return [list(t) for t in tokens]
+    """Lower-cased, stop-word-free, stemmed tokens, the same for passages and questions.
+
+    The tokens `bm25s.tokenize` gives with this pattern, stop words and stemmer
+    (tests/test_retrieval.py holds them equal), each distinct word stemmed once.
+    """
+    words = [[w for w in _WORDS(text.lower()) if w not in _STOPWORDS] for text in texts]
+    distinct = list({w for doc in words for w in doc})
+    stems = dict(zip(distinct, _stemmer().stemWords(distinct), strict=True))
+    return [[stems[w] for w in doc] for doc in words]
+
+
+# BM25 as bm25s computes it by default (Lucene variant).
+K1, B = 1.5, 0.75
+
+
+@dataclass(frozen=True)
+class Bags:
+    """Documents as bags of token ids, one row each (CSR): row i holds
+    `terms[ptr[i]:ptr[i+1]]` with their counts `tf`, and `lengths[i]` tokens in all."""
+
+    ptr: np.ndarray  # int64, rows + 1
+    terms: np.ndarray  # int32
+    tf: np.ndarray  # float32 (whole numbers)
+    lengths: np.ndarray  # int64
+
+    @classmethod
+    def of(cls, token_lists: list[list[str]], vocab: dict[str, int]) -> Bags:
+        """Bags of `token_lists`, adding unseen tokens to `vocab`."""
+        ptr, terms, tf = [0], list[int](), list[int]()
+        for tokens in token_lists:
+            counts = Counter(vocab.setdefault(t, len(vocab)) for t in tokens)
+            terms.extend(counts)
+            tf.extend(counts.values())
+            ptr.append(len(terms))
+        return cls(
+            np.array(ptr, dtype=np.int64),
+            np.array(terms, dtype=np.int32),
+            np.array(tf, dtype=np.float32),
+            np.array([len(t) for t in token_lists], dtype=np.int64),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Bags]) -> Bags:
+        if not parts:
+            return cls(
+                np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+            )
+        offsets = np.cumsum([0] + [len(p.terms) for p in parts[:-1]])
+        ptr = np.concatenate([[0]] + [p.ptr[1:] + o for p, o in zip(parts, offsets, strict=True)])
+        return cls(
+            ptr.astype(np.int64),
+            np.concatenate([p.terms for p in parts]),
+            np.concatenate([p.tf for p in parts]),
+            np.concatenate([p.lengths for p in parts]),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
+
+    def rows(self, rows: np.ndarray) -> Bags:
+        """The bags of `rows`, in that order."""
+        starts, ends = self.ptr[rows], self.ptr[rows + 1]
+        take = row_ranges(starts, ends)
+        return Bags(
+            np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64),
+            self.terms[take],
+            self.tf[take],
+            self.lengths[rows],
+        )
+
+    def owners(self) -> np.ndarray:
+        """The row of every entry of `terms`."""
+        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.ptr))
+
+
+Postings = tuple[np.ndarray, np.ndarray, np.ndarray]  # by token: where its list starts; rows; counts
 
 
 class LexicalIndex:
-    """BM25 over a list of texts."""
+    """BM25 over documents held as bags of token ids.
 
-    def __init__(self, tokens: list[list[str]]) -> None:
-        self.size = len(tokens)
-        self._bm25 = bm25s.BM25()
-        self._vocab = {t for doc in tokens for t in doc}
-        if self._vocab:
-            self._bm25.index(tokens, show_progress=False)
+    The scores are the ones bm25s computes (Lucene BM25, k1=1.5, b=0.75): the same
+    formulas, the same float32 rounding, the same order of additions, so rankings
+    match it exactly (tests/test_retrieval.py compares them). Unlike bm25s it keeps
+    term counts rather than precomputed scores, so documents can be appended
+    without rescoring every posting, and chosen documents can be scored without
+    scoring all.
+
+    With `by_term` it also keeps each token's postings (CSC), which ranking the
+    whole collection needs; without, scoring everything scans all entries.
+    """
+
+    def __init__(
+        self, bags: Bags, vocab: dict[str, int], by_term: bool = False, postings: Postings | None = None
+    ) -> None:
+        self.vocab = vocab  # shared with later indexes, which may add tokens; ids here stay < len(df)
+        self.bags = bags
+        self.size = bags.size
+        self.total_length = int(bags.lengths.sum())
+        self.df = np.bincount(bags.terms, minlength=len(vocab)).astype(np.int64)
+        self._postings = postings
+        if by_term and postings is None:
+            order = np.argsort(bags.terms, kind="stable")
+            ptr = np.concatenate(([0], np.cumsum(self.df))).astype(np.int64)
+            self._postings = (ptr, bags.owners()[order], bags.tf[order])
+
+    def appended(self, new: Bags) -> LexicalIndex:
+        """This index with `new` documents after its own (rows size, size + 1, …)."""
+        postings = None
+        if self._postings is not None:
+            ptr, docs, tf = self._postings
+            ptr = np.concatenate((ptr, np.full(len(self.vocab) + 1 - len(ptr), ptr[-1])))  # new tokens
+            order = np.argsort(new.terms, kind="stable")
+            # Each new posting goes at the end of its token's list (its row is the largest yet).
+            at = ptr[new.terms[order] + 1]
+            counts = np.diff(ptr) + np.bincount(new.terms, minlength=len(self.vocab))
+            postings = (
+                np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+                np.insert(docs, at, (new.owners() + self.size)[order]),
+                np.insert(tf, at, new.tf[order]),
+            )
+        return LexicalIndex(Bags.concat([self.bags, new]), self.vocab, postings=postings)
+
+    def selected(self, rows: np.ndarray) -> LexicalIndex:
+        """An index of the documents `rows` of this one, in that order."""
+        return LexicalIndex(self.bags.rows(rows), self.vocab, by_term=self._postings is not None)
+
+    def _known(self, query_tokens: list[str]) -> list[int]:
+        ids = [self.vocab.get(t, -1) for t in query_tokens]
+        return [i for i in ids if 0 <= i < len(self.df) and self.df[i] > 0]
+
+    def _idf(self, term: int) -> np.float32:
+        df = int(self.df[term])
+        return np.float32(math.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+
+    def _term_scores(self, term: int, tf: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """bm25s's per-posting score: float32(idf * tf / (k1 * (1 - b + b * dl / avgdl) + tf))."""
+        average = np.float64(self.total_length) / self.size
+        norm = K1 * ((1 - B) + B * lengths / average)
+        return (np.float64(self._idf(term)) * (tf / (norm + tf))).astype(np.float32)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        known = [t for t in query_tokens if t in self._vocab]
+        """BM25 of every document, by row."""
+        out = np.zeros(self.size, dtype=np.float32)
+        known = self._known(query_tokens)
         if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+            return out
+        if self._postings is not None:
+            ptr, docs, tf = self._postings
+            for term in known:
+                rows, counts = docs[ptr[term] : ptr[term + 1]], tf[ptr[term] : ptr[term + 1]]
+                out[rows] += self._term_scores(term, counts, self.bags.lengths[rows])
+            return out
+        owners = self.bags.owners()
+        for term in known:
+            hit = self.bags.terms == term
+            rows = owners[hit]
+            out[rows] += self._term_scores(term, self.bags.tf[hit], self.bags.lengths[rows])
+        return out
 
-    def top(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+    def scores_of(self, query_tokens: list[str], rows: np.ndarray) -> np.ndarray:
+        """BM25 of the documents `rows` only: equal to `scores(query_tokens)[rows]`."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        known = self._known(query_tokens)
+        if not known or not len(rows):
+            return out
+        part = self.bags.rows(np.asarray(rows, dtype=np.int64))
+        owners = part.owners()
+        for term in known:
+            hit = part.terms == term
+            mine = owners[hit]
+            np.add.at(out, mine, self._term_scores(term, part.tf[hit], part.lengths[mine]))
+        return out
+
+    def terms(self, start: int, stop: int | None = None) -> np.ndarray:
+        """The distinct token ids of rows start … stop - 1 (just `start` without `stop`)."""
+        stop = start + 1 if stop is None else stop
+        found = self.bags.terms[self.bags.ptr[start] : self.bags.ptr[stop]]
+        return found if stop == start + 1 else np.unique(found)
+
+    def top(
+        self, query_tokens: list[str], k: int, within: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The k best documents with a score above 0, best first; with `within` (a mask
+        over rows), the ones among the k best that it holds, in the same order."""
         scores = self.scores(query_tokens)
         if not len(scores):
             return []
         k = min(k, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
+        if within is not None:
+            best = best[within[best]]
         ranked = sorted(((int(i), float(scores[i])) for i in best), key=lambda p: -p[1])
         return [(i, s) for i, s in ranked if s > 0]
 
@@ -79,23 +245,45 @@ class PassageHit:
 
 
 class HybridRetriever:
-    """Search structures for one index snapshot; built once per snapshot."""
+    """Search structures for one index snapshot; built once per snapshot.
 
-    def __init__(self, snapshot: IndexSnapshot) -> None:
+    Given the retriever of the snapshot it replaces, it tokenizes only articles
+    that are new, and when the new snapshot keeps the old articles in their order
+    and adds others after them (what an incremental reindex writes), it extends
+    the BM25 indexes rather than building them again.
+    """
+
+    def __init__(self, snapshot: IndexSnapshot, previous: HybridRetriever | None = None) -> None:
         self.snapshot = snapshot
-        self.chunks = LexicalIndex(
-            tokenize([c.embedding_text() for record in snapshot.articles for c in record.chunks])
-        )
-        sentence_tokens = tokenize([s.text for record in snapshot.articles for s in record.sentences])
-        self.sentences = LexicalIndex(sentence_tokens)
-        self.sentence_tokens = [frozenset(t) for t in sentence_tokens]
-        self.article_tokens: list[frozenset[str]] = []
-        at = 0
-        for record in snapshot.articles:
-            self.article_tokens.append(
-                frozenset().union(*self.sentence_tokens[at : at + len(record.sentences)])
-            )
-            at += len(record.sentences)
+        self.vocab: dict[str, int] = previous.vocab if previous is not None else {}
+        plan = _reuse_plan(previous.snapshot, snapshot) if previous is not None else None
+        if previous is None or plan is None:
+            chunk_bags, sentence_bags = self._bags(snapshot.articles)
+            self.chunks = LexicalIndex(chunk_bags, self.vocab, by_term=True)
+            self.sentences = LexicalIndex(sentence_bags, self.vocab)
+            return
+        chunk_rows, sentence_rows, fresh = plan
+        chunks, sentences = previous.chunks, previous.sentences
+        if len(chunk_rows) != chunks.size or len(sentence_rows) != sentences.size:  # some were dropped
+            chunks, sentences = chunks.selected(chunk_rows), sentences.selected(sentence_rows)
+        chunk_bags, sentence_bags = self._bags(fresh)
+        self.chunks = chunks.appended(chunk_bags) if fresh else chunks
+        self.sentences = sentences.appended(sentence_bags) if fresh else sentences
+
+    def _bags(self, records: Sequence[ArticleRecord]) -> tuple[Bags, Bags]:
+        """Bags of the records' passages and sentences; identical files are tokenized once."""
+        done: dict[tuple[str, str, str], tuple[Bags, Bags]] = {}
+        chunk_parts, sentence_parts = [], []
+        for record in records:
+            key = (record.content_hash, record.title, record.file.rsplit(".", 1)[-1])
+            if key not in done or done[key][0].size != len(record.chunks):
+                done[key] = (
+                    Bags.of(tokenize([c.embedding_text() for c in record.chunks]), self.vocab),
+                    Bags.of(tokenize([s.text for s in record.sentences]), self.vocab),
+                )
+            chunk_parts.append(done[key][0])
+            sentence_parts.append(done[key][1])
+        return Bags.concat(chunk_parts), Bags.concat(sentence_parts)
 
     def passages(
         self,
@@ -109,19 +297,20 @@ class HybridRetriever:
         snapshot = self.snapshot
         if snapshot.passage_count == 0:
             return []
-        allowed = None
-        if article_ids is not None:
-            allowed = {
-                row
-                for row, (a, _) in enumerate(snapshot.chunk_rows)
-                if snapshot.articles[a].id in article_ids
-            }
-            depth = max(depth, len(allowed))
-        dense = snapshot.vectors.search(question_vector, depth if allowed is None else snapshot.passage_count)
-        lexical = self.chunks.top(question_tokens, depth if allowed is None else snapshot.passage_count)
-        if allowed is not None:
-            dense = [(r, s) for r, s in dense if r in allowed][:depth]
-            lexical = [(r, s) for r, s in lexical if r in allowed][:depth]
+        if article_ids is None:
+            dense = snapshot.vectors.search(question_vector, depth)
+            lexical = self.chunks.top(question_tokens, depth)
+        else:
+            # Every passage of the chosen articles is ranked, by exact cosine.
+            positions = sorted(p for p in map(snapshot.position, article_ids) if p is not None)
+            starts = snapshot.chunk_start[positions]
+            rows = row_ranges(starts, starts + [len(snapshot.articles[p].chunks) for p in positions])
+            depth = max(depth, len(rows))
+            exact = VectorIndex.build(snapshot.chunk_vectors[rows], rows, exact=True)
+            dense = exact.search(question_vector, len(rows))
+            within = np.zeros(snapshot.passage_count, dtype=bool)
+            within[rows] = True
+            lexical = self.chunks.top(question_tokens, snapshot.passage_count, within)[:depth]
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, (row, _) in enumerate(ranking):
@@ -138,6 +327,35 @@ class HybridRetriever:
             )
             for r in best
         ]
+
+
+def _reuse_plan(
+    old: IndexSnapshot, new: IndexSnapshot
+) -> tuple[np.ndarray, np.ndarray, list[ArticleRecord]] | None:
+    """How `new` derives from `old`: the old chunk and sentence rows it keeps, in order,
+    then the records it adds after them; None when it is not that shape."""
+    kept: list[int] = []
+    fresh: list[ArticleRecord] = []
+    for record in new.articles:
+        a = old.position(record.id)
+        if a is None or old.articles[a].content_hash != record.content_hash:
+            fresh.append(record)
+        elif fresh or (kept and a <= kept[-1]):
+            return None  # an old article after a new one, or out of order: build afresh
+        else:
+            kept.append(a)
+    if not kept:
+        return None  # nothing to reuse but the vocabulary
+    positions = np.array(kept, dtype=np.int64)
+    chunk_counts = np.array([len(old.articles[a].chunks) for a in kept], dtype=np.int64)
+    sentence_counts = np.array([len(old.articles[a].sentences) for a in kept], dtype=np.int64)
+    chunk_starts = old.chunk_start[positions]
+    sentence_starts = old.sentence_offset[positions]
+    return (
+        row_ranges(chunk_starts, chunk_starts + chunk_counts),
+        row_ranges(sentence_starts, sentence_starts + sentence_counts),
+        fresh,
+    )
 
 
 _SPACE = re.compile(r"\s+")

@@ -15,6 +15,7 @@ leaves CURRENT naming a complete, checksummed version.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -23,10 +24,10 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -50,6 +51,21 @@ class IndexError_(RuntimeError):
 
 class CorpusError(RuntimeError):
     """The corpus folder cannot be read."""
+
+
+class StorageError(IndexError_):
+    """Writing to disk failed (the disk is full, a folder is read-only); the message says which."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation, naming a full disk as such."""
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the disk"
+    elif exc.errno == errno.EDQUOT:
+        what = "the disk quota is used up"
+    else:
+        what = exc.strerror or str(exc) or type(exc).__name__
+    return f"{what} ({exc.filename})" if exc.filename else what
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,11 @@ class ArticleRecord:
 
 @dataclass
 class IndexSnapshot:
-    """One loaded, immutable version of the index."""
+    """One loaded, immutable version of the index.
+
+    Rows of `chunk_vectors` and `sentence_vectors` (and ids in `vectors`) follow
+    `articles` in order: the first article's chunks, then the next article's, and so on.
+    """
 
     manifest: dict[str, object]
     articles: list[ArticleRecord]
@@ -138,36 +158,46 @@ class IndexSnapshot:
     sentence_vectors: np.ndarray
     vectors: VectorIndex
     path: Path | None = None
-    # Row lookups, filled in __post_init__.
-    chunk_rows: list[tuple[int, int]] = field(default_factory=list)  # (article, chunk)
-    sentence_offset: list[int] = field(default_factory=list)  # first sentence row per article
+    # Row lookups, filled in __post_init__ (arrays: a million passages stay a few MB).
+    chunk_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # first chunk row
+    sentence_offset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # first sentence row
+    chunk_article: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # article of each row
+    sentence_count: int = 0
+    # What the next version can reuse without reading this one again: the SHA-256
+    # of each block of each file, and where each article sits in articles.json.
+    digests: dict[str, list[bytes]] = field(default_factory=dict, repr=False)
+    json_spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.chunk_rows = [(a, c) for a, rec in enumerate(self.articles) for c in range(len(rec.chunks))]
-        offset = 0
-        self.sentence_offset = []
-        for rec in self.articles:
-            self.sentence_offset.append(offset)
-            offset += len(rec.sentences)
+        chunk_counts = np.array([len(r.chunks) for r in self.articles], dtype=np.int64)
+        sentence_counts = np.array([len(r.sentences) for r in self.articles], dtype=np.int64)
+        self.chunk_start = np.cumsum(chunk_counts) - chunk_counts
+        self.sentence_offset = np.cumsum(sentence_counts) - sentence_counts
+        self.chunk_article = np.repeat(np.arange(len(self.articles), dtype=np.int32), chunk_counts)
+        self._positions = {r.id: a for a, r in enumerate(self.articles)}
+        self.sentence_count = int(sentence_counts.sum())
 
     @property
     def built_at(self) -> str:
         return str(self.manifest.get("built_at", ""))
 
     def chunk(self, row: int) -> tuple[ArticleRecord, Chunk]:
-        a, c = self.chunk_rows[row]
+        a = int(self.chunk_article[row])
         record = self.articles[a]
-        return record, record.chunks[c]
+        return record, record.chunks[row - int(self.chunk_start[a])]
+
+    def position(self, article_id: str) -> int | None:
+        """The article's place in `articles` (None when it is not indexed)."""
+        return self._positions.get(article_id)
 
     def article(self, article_id: str) -> ArticleRecord | None:
-        for record in self.articles:
-            if record.id == article_id:
-                return record
-        return None
+        a = self._positions.get(article_id)
+        return None if a is None else self.articles[a]
 
     @property
     def passage_count(self) -> int:
-        return len(self.chunk_rows)
+        return len(self.chunk_article)
 
 
 @dataclass
@@ -182,6 +212,8 @@ class ReindexReport:
     texts_embedded: int = 0
     rebuilt_because: str = ""
     seconds: float = 0.0
+    # The version written (or reused when nothing changed), ready to serve without a reload.
+    snapshot: IndexSnapshot | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed_anything(self) -> bool:
@@ -209,6 +241,211 @@ def _sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# Index files are checksummed block by block: the manifest holds the SHA-256 of
+# the concatenated SHA-256s of their 4 MiB blocks. A change anywhere changes it,
+# as with a whole-file SHA-256, but a new version that starts with the same bytes
+# as the previous one (an article appended) hashes only the blocks that differ.
+# A vector file's checksum covers its header and the rows in use, not spare rows.
+BLOCK = 4 << 20
+BLOCK_SCHEME = "sha256/4MiB:"
+# Vector files at least this large are memory-mapped rather than read into memory,
+# and written with SPARE_ROWS more rows than they hold, so that the next version can
+# write its added rows into them in place instead of copying the file.
+LARGE_FILE_BYTES = 64 << 20
+SPARE_ROWS = 0.25
+
+
+@dataclass(frozen=True)
+class SameBytes:
+    """Bytes [start, end) that a new file shares, at the same offsets, with `path`,
+    whose first `limit` bytes `digests` cover. Old blocks only partly inside the
+    range are hashed again before their bytes are trusted."""
+
+    path: Path
+    digests: list[bytes]
+    start: int
+    end: int
+    limit: int
+
+
+def block_digests(path: Path, limit: int | None = None, same: SameBytes | None = None) -> list[bytes]:
+    """The SHA-256 of each BLOCK of the first `limit` bytes of `path` (all when None);
+    digests of blocks wholly inside `same` are taken from it."""
+    size = path.stat().st_size
+    limit = size if limit is None else limit
+    if limit > size:
+        raise IndexError_(f"{path} does not match its checksum (corrupt or truncated)")
+    if same is not None:
+        _check_straddling(same)
+    digests = []
+    with path.open("rb") as handle:
+        for lo in range(0, limit, BLOCK):
+            hi = min(lo + BLOCK, limit)
+            i = lo // BLOCK
+            if (
+                same is not None
+                and i < len(same.digests)
+                and same.start <= lo
+                and hi <= same.end
+                and hi == min(lo + BLOCK, same.limit)  # the extent the old digest covers
+            ):
+                digests.append(same.digests[i])
+                continue
+            handle.seek(lo)
+            digests.append(hashlib.sha256(handle.read(hi - lo)).digest())
+    return digests
+
+
+def _check_straddling(same: SameBytes) -> None:
+    if same.end <= same.start:
+        return
+    with same.path.open("rb") as handle:
+        for i in sorted({same.start // BLOCK, (same.end - 1) // BLOCK}):
+            if i >= len(same.digests):
+                continue
+            handle.seek(i * BLOCK)
+            block = handle.read(min(BLOCK, same.limit - i * BLOCK))
+            if hashlib.sha256(block).digest() != same.digests[i]:
+                raise IndexError_(f"{same.path} does not match its checksum (corrupt or truncated)")
+
+
+def combined_digest(digests: list[bytes]) -> str:
+    return BLOCK_SCHEME + hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def _verify(path: Path, expected: object, limit: int | None = None) -> list[bytes]:
+    """The block digests of the file's first `limit` bytes, after checking them against
+    the manifest's checksum (block scheme, or a whole-file SHA-256 from indexes written
+    before it)."""
+    if not path.is_file():
+        raise IndexError_(f"{path} is missing")
+    if isinstance(expected, str) and expected.startswith(BLOCK_SCHEME):
+        digests = block_digests(path, limit)
+        actual = combined_digest(digests)
+    else:
+        whole = hashlib.sha256()
+        digests = []
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(BLOCK), b""):
+                whole.update(block)
+                digests.append(hashlib.sha256(block).digest())
+        actual = whole.hexdigest()
+    if actual != expected:
+        raise IndexError_(f"{path} does not match its checksum (corrupt or truncated)")
+    return digests
+
+
+def _npy_layout(path: Path) -> tuple[int, int, int]:
+    """Where a .npy file's data begins, the rows its header declares, and bytes per row."""
+    with path.open("rb") as handle:
+        major, _ = np.lib.format.read_magic(handle)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(handle)
+        width = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+        return handle.tell(), int(shape[0]) if shape else 0, width
+
+
+def _rows_end(path: Path, rows: int) -> int:
+    """The byte just after the first `rows` rows of a .npy file."""
+    offset, _, width = _npy_layout(path)
+    return offset + rows * width
+
+
+def _open_vectors(path: Path, rows: int) -> np.ndarray:
+    """The first `rows` rows of a vector file, memory-mapped when the file is large
+    (a question then reads only the rows it touches)."""
+    large = path.stat().st_size >= LARGE_FILE_BYTES
+    array = np.load(path, mmap_mode="r") if large else np.load(path)
+    if len(array) < rows:
+        raise ValueError(f"{path.name} holds {len(array)} rows, the manifest {rows}")
+    return array[:rows]
+
+
+def _write_rows(
+    path: Path, parts: Sequence[np.ndarray], dimension: int, base: Path | None, base_rows: int
+) -> None:
+    """Write the rows of `parts`, in order, as a float32 .npy file at `path`.
+
+    When `base` is the previous version's file, `parts[0]` its first `base_rows`
+    rows, and it is large with spare rows for the rest, `path` becomes a second
+    name for it and the new rows go into its spare rows: the previous version's
+    rows, and so its checksum, are untouched. Otherwise large files are written
+    with spare rows, and small ones whole.
+    """
+    rows = sum(len(p) for p in parts)
+    row_bytes = 4 * dimension
+    if base is not None and base.stat().st_size >= LARGE_FILE_BYTES:
+        offset, capacity, width = _npy_layout(base)
+        linked = False
+        if capacity >= rows and len(parts[0]) == base_rows and width == row_bytes:
+            with contextlib.suppress(OSError):  # no hard links here: write the file whole
+                os.link(base, path)
+                linked = True
+        if linked:
+            with path.open("r+b") as handle:
+                handle.seek(offset + base_rows * row_bytes)
+                for part in parts[1:]:
+                    _write_block(handle, part)
+            return
+    if rows * row_bytes < LARGE_FILE_BYTES:
+        np.save(path, np.concatenate(parts) if len(parts) != 1 else parts[0])
+        return
+    capacity = rows + max(int(rows * SPARE_ROWS), 1024)
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
+    with path.open("wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {**header, "shape": (capacity, dimension)})
+        offset = handle.tell()
+        for part in parts:
+            _write_block(handle, part)
+        handle.truncate(offset + capacity * row_bytes)  # the spare rows: a hole, read as zeros
+
+
+def _write_block(handle: BinaryIO, rows: np.ndarray, step: int = 65_536) -> None:
+    for at in range(0, len(rows), step):
+        handle.write(np.ascontiguousarray(rows[at : at + step], dtype=np.float32).tobytes())
+
+
+def _read_articles(path: Path) -> tuple[list[ArticleRecord], list[tuple[int, int]]]:
+    """The records in articles.json, with the byte span of each."""
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    ascii_only = len(text) == len(raw)
+    decoder = json.JSONDecoder()
+    records, spans = [], []
+    at = _skip(text, 0, "[")
+    extra = 0  # bytes beyond characters so far (UTF-8)
+    while text[at] != "]":
+        data, end = decoder.raw_decode(text, at)
+        records.append(ArticleRecord.from_json(data))
+        if not ascii_only:
+            width = len(text[at:end].encode("utf-8")) - (end - at)
+            spans.append((at + extra, end + extra + width))
+            extra += width
+        else:
+            spans.append((at, end))
+        at = _skip(text, end, ",")
+    return records, spans
+
+
+def _skip(text: str, at: int, token: str) -> int:
+    """The position after white space, an optional `token`, and white space again."""
+    while text[at].isspace():
+        at += 1
+    if text[at] == token:
+        at += 1
+    while text[at].isspace():
+        at += 1
+    return at
+
+
+def row_ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(s, e) for each pair, without a Python loop."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    counts = ends - starts
+    begins = np.cumsum(counts) - counts  # where each range begins in the output
+    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - begins, counts)
 
 
 class IndexStore:
@@ -255,22 +492,35 @@ class IndexStore:
         if mismatch:
             raise IndexError_(mismatch)
         checksums = manifest.get("checksums", {})
+        if not isinstance(checksums, dict):
+            raise IndexError_(f"the manifest in {version} has no checksums")
+        rows = {
+            "chunk_vectors.npy": manifest.get("passages"),
+            "sentence_vectors.npy": manifest.get("sentences"),
+        }
+        digests = {}
         for name in _FILES:
-            path = version / name
-            if not path.is_file():
-                raise IndexError_(f"{path} is missing")
-            if checksums.get(name) != _sha256_file(path):
-                raise IndexError_(f"{path} does not match its checksum (corrupt or truncated)")
+            limit = None
+            if name in rows and str(checksums.get(name, "")).startswith(BLOCK_SCHEME):
+                try:  # the checksum covers the rows in use
+                    limit = _rows_end(version / name, int(str(rows[name])))
+                except (OSError, ValueError) as exc:
+                    raise IndexError_(f"{version / name} does not match its checksum ({exc})") from exc
+            digests[name] = _verify(version / name, checksums.get(name), limit)
         try:
-            records = [
-                ArticleRecord.from_json(d) for d in json.loads((version / "articles.json").read_text())
-            ]
-            chunk_vectors = np.load(version / "chunk_vectors.npy")
-            sentence_vectors = np.load(version / "sentence_vectors.npy")
-            vectors = VectorIndex.load(version / "chunks.faiss")
+            records, spans = _read_articles(version / "articles.json")
+            passages = sum(len(r.chunks) for r in records)
+            chunk_vectors = _open_vectors(version / "chunk_vectors.npy", passages)
+            sentence_vectors = _open_vectors(
+                version / "sentence_vectors.npy", sum(len(r.sentences) for r in records)
+            )
+            described = manifest.get("index", {})
+            trained_on = described.get("trained_on", 0) if isinstance(described, dict) else 0
+            vectors = VectorIndex.load(version / "chunks.faiss", trained_on=int(trained_on))
         except Exception as exc:  # checksums matched, so this is a format error
             raise IndexError_(f"the index in {version} cannot be read: {exc}") from exc
         snapshot = IndexSnapshot(manifest, records, chunk_vectors, sentence_vectors, vectors, version)
+        snapshot.digests, snapshot.json_spans = digests, spans
         if len(vectors) != snapshot.passage_count or len(sentence_vectors) != sum(
             len(r.sentences) for r in records
         ):
@@ -344,27 +594,60 @@ class IndexStore:
         return self.embedder
 
     def reindex(
-        self, corpus_dir: Path, progress: ProgressCallback | None = None, full: bool = False
+        self,
+        corpus_dir: Path,
+        progress: ProgressCallback | None = None,
+        full: bool = False,
+        current: IndexSnapshot | None = None,
     ) -> ReindexReport:
         """Bring the index in line with `corpus_dir`, embedding only what changed.
 
         With `full`, nothing is reused; the old version stays live until the new
-        one is complete.
+        one is complete. `current`, the snapshot the caller is serving, stands in
+        for reading the live version again when it is that version. The report
+        carries the snapshot of the version that is live afterwards.
         """
         _ = self.model  # fail before taking the lock when there is no model
-        with self._locked():
-            return self._reindex(corpus_dir, progress, full)
+        try:
+            with self._locked():
+                try:
+                    return self._reindex(corpus_dir, progress, full, current)
+                except IndexError_ as exc:
+                    if current is None or isinstance(exc, StorageError):
+                        raise
+                    log.warning("the index in memory cannot be reused (%s); reading it again", exc)
+                    return self._reindex(corpus_dir, progress, full, None)
+        except OSError as exc:  # the new version is discarded; CURRENT still names the old one
+            kept = "the previous index in {} is still in use"
+            with contextlib.suppress(IndexError_):
+                if self.current_version() is None:
+                    kept = "no index was written in {}"
+            raise StorageError(
+                f"the reindex failed: {describe_os_error(exc)}; {kept.format(self.index_dir)}"
+            ) from exc
 
-    def _reindex(self, corpus_dir: Path, progress: ProgressCallback | None, full: bool) -> ReindexReport:
+    def _reindex(
+        self,
+        corpus_dir: Path,
+        progress: ProgressCallback | None,
+        full: bool,
+        current: IndexSnapshot | None,
+    ) -> ReindexReport:
         began = time.monotonic()
         report = ReindexReport()
         old: IndexSnapshot | None = None
-        try:
-            old = self.load()
-        except IndexError_ as exc:
-            if self.current_version() is not None:
-                report.rebuilt_because = str(exc)
-                log.warning("rebuilding the index: %s", exc)
+        live: Path | None = None
+        with contextlib.suppress(IndexError_):
+            live = self.current_version()
+        if current is not None and current.path is not None and current.path == live and current.digests:
+            old = current  # verified when it was loaded or written; its files do not change
+        else:
+            try:
+                old = self.load()
+            except IndexError_ as exc:
+                if self.current_version() is not None:
+                    report.rebuilt_because = str(exc)
+                    log.warning("rebuilding the index: %s", exc)
         if full and old is not None:
             report.rebuilt_because = "a full rebuild was asked for"
             old = None
@@ -376,12 +659,15 @@ class IndexStore:
         for path in _corpus_files(corpus_dir):
             rel = str(path.relative_to(corpus_dir))
             try:
-                data = path.read_bytes()
-            except OSError as exc:  # deleted or unreadable mid-scan
+                data, size = _read_capped(path, self.max_article_bytes)
+            except FileNotFoundError:  # deleted since the folder was listed: no longer in the corpus
+                log.info("%s disappeared during the reindex; leaving it out", rel)
+                continue
+            except OSError as exc:  # unreadable
                 report.skipped[rel] = f"cannot read: {exc.strerror or exc}"
                 continue
-            if self.max_article_bytes is not None and len(data) > self.max_article_bytes:
-                report.skipped[rel] = f"{len(data):,} bytes, over the limit of {self.max_article_bytes:,}"
+            if data is None:
+                report.skipped[rel] = f"{size:,} bytes, over the limit of {self.max_article_bytes:,}"
                 continue
             article_id = article_id_for(path)
             if article_id in keep or article_id in fresh:
@@ -421,81 +707,138 @@ class IndexStore:
             and old.manifest.get("skipped", {}) == report.skipped
         ):
             report.seconds = time.monotonic() - began
+            report.snapshot = old
             return report
 
-        # Embed what is new, in batches, then assemble rows in article-id order.
+        # Embed what is new. Rows keep the old articles in their order and add the
+        # new ones after them (by id), so the new files begin with the old bytes.
         chunk_texts = [c.embedding_text() for r in fresh.values() for c in r.chunks]
         sentence_texts = [s.text for r in fresh.values() for s in r.sentences]
         total = len(chunk_texts) + len(sentence_texts)
-        new_chunk_vecs = self._embed(chunk_texts, progress, 0, total)
-        new_sentence_vecs = self._embed(sentence_texts, progress, len(chunk_texts), total)
+        embedded = self._embed(chunk_texts + sentence_texts, progress)
+        new_chunk_vecs, new_sentence_vecs = embedded[: len(chunk_texts)], embedded[len(chunk_texts) :]
         report.texts_embedded = total
 
-        records: list[ArticleRecord] = []
+        kept = [a for a, r in enumerate(old.articles) if r.id in keep] if old is not None else []
+        prefix = 0  # leading old articles kept in place
+        while old is not None and prefix < len(kept) and kept[prefix] == prefix:
+            prefix += 1
+        fresh_ids = sorted(fresh)
+        records = [keep[old.articles[a].id] for a in kept] if old is not None else []
+        records += [fresh[i] for i in fresh_ids]
+
+        fresh_at: dict[str, tuple[int, int]] = {}
+        chunk_at = sentence_at = 0
+        for article_id, record in fresh.items():
+            fresh_at[article_id] = (chunk_at, sentence_at)
+            chunk_at += len(record.chunks)
+            sentence_at += len(record.sentences)
         chunk_parts: list[np.ndarray] = []
         sentence_parts: list[np.ndarray] = []
-        fresh_chunk_at, fresh_sentence_at = 0, 0
-        fresh_offsets: dict[str, tuple[int, int]] = {}
-        for article_id, record in fresh.items():
-            fresh_offsets[article_id] = (fresh_chunk_at, fresh_sentence_at)
-            fresh_chunk_at += len(record.chunks)
-            fresh_sentence_at += len(record.sentences)
-        old_chunk_start: dict[str, int] = {}
-        if old is not None:
-            row = 0
-            for record in old.articles:
-                old_chunk_start[record.id] = row
-                row += len(record.chunks)
-        for article_id in sorted({**keep, **fresh}):
-            if article_id in keep and old is not None:
-                record = keep[article_id]
-                a = old_by_id[article_id][0]
-                c0, s0 = old_chunk_start[article_id], old.sentence_offset[a]
-                chunk_parts.append(old.chunk_vectors[c0 : c0 + len(record.chunks)])
-                sentence_parts.append(old.sentence_vectors[s0 : s0 + len(record.sentences)])
+        if old is not None and kept:
+            if len(kept) == len(old.articles):
+                chunk_parts.append(old.chunk_vectors)
+                sentence_parts.append(old.sentence_vectors)
             else:
-                record = fresh[article_id]
-                c0, s0 = fresh_offsets[article_id]
-                chunk_parts.append(new_chunk_vecs[c0 : c0 + len(record.chunks)])
-                sentence_parts.append(new_sentence_vecs[s0 : s0 + len(record.sentences)])
-            records.append(record)
+                at = np.array(kept, dtype=np.int64)
+                chunk_counts = np.array([len(old.articles[a].chunks) for a in kept])
+                sentence_counts = np.array([len(old.articles[a].sentences) for a in kept])
+                chunk_rows = row_ranges(old.chunk_start[at], old.chunk_start[at] + chunk_counts)
+                sentence_rows = row_ranges(old.sentence_offset[at], old.sentence_offset[at] + sentence_counts)
+                chunk_parts.append(old.chunk_vectors[chunk_rows])
+                sentence_parts.append(old.sentence_vectors[sentence_rows])
+        if fresh_ids:
+            firsts = np.array([fresh_at[i] for i in fresh_ids], dtype=np.int64)
+            chunk_counts = np.array([len(fresh[i].chunks) for i in fresh_ids])
+            sentence_counts = np.array([len(fresh[i].sentences) for i in fresh_ids])
+            chunk_parts.append(new_chunk_vecs[row_ranges(firsts[:, 0], firsts[:, 0] + chunk_counts)])
+            sentence_parts.append(new_sentence_vecs[row_ranges(firsts[:, 1], firsts[:, 1] + sentence_counts)])
         dim = self.model.dimension
-        chunk_vectors = np.concatenate(chunk_parts) if chunk_parts else np.zeros((0, dim), np.float32)
-        sentence_vectors = (
-            np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float32)
+        report.snapshot = self._write_version(
+            records,
+            chunk_parts or [np.zeros((0, dim), np.float32)],
+            sentence_parts or [np.zeros((0, dim), np.float32)],
+            report.skipped,
+            old,
+            prefix,
         )
-        self._write_version(records, chunk_vectors, sentence_vectors, report.skipped)
         report.seconds = time.monotonic() - began
         return report
 
-    def _embed(
-        self, texts: list[str], progress: ProgressCallback | None, done: int, total: int
-    ) -> np.ndarray:
+    def install(
+        self, records: list[ArticleRecord], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray
+    ) -> IndexSnapshot:
+        """Write `records` and their vectors (rows in record order) as the live version.
+
+        For indexes whose vectors come from elsewhere: `python -m bot bench` stands up
+        a million passages this way without embedding them.
+        """
+        if len(chunk_vectors) != sum(len(r.chunks) for r in records) or len(sentence_vectors) != sum(
+            len(r.sentences) for r in records
+        ):
+            raise ValueError("the vectors do not match the records' passages and sentences")
+        with self._locked():
+            return self._write_version(records, [chunk_vectors], [sentence_vectors], {})
+
+    def _embed(self, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
+        """Vectors of `texts`, in batches of texts of similar length, longest first.
+
+        That is how sentence-transformers orders one call's texts (padding costs
+        least); batching here as well keeps the progress reports without losing it.
+        """
         batch = 64
-        parts = []
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.model.dimension), dtype=np.float32)
         for i in range(0, len(texts), batch):
-            parts.append(self.model.embed(texts[i : i + batch], batch_size=batch))
+            rows = order[i : i + batch]
+            out[rows] = self.model.embed([texts[j] for j in rows], batch_size=batch)
             if progress:
-                progress(done + min(i + batch, len(texts)), total)
-        if not parts:
-            return np.zeros((0, self.model.dimension), dtype=np.float32)
-        return np.concatenate(parts)
+                progress(min(i + batch, len(texts)), len(texts))
+        return out
 
     def _write_version(
         self,
         records: list[ArticleRecord],
-        chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
+        chunk_parts: Sequence[np.ndarray],
+        sentence_parts: Sequence[np.ndarray],
         skipped: dict[str, str],
-    ) -> Path:
+        old: IndexSnapshot | None = None,
+        prefix: int = 0,
+    ) -> IndexSnapshot:
+        """Write a complete version and make it live.
+
+        The vector rows are the concatenation of the parts. `records[:prefix]` are
+        the first `prefix` articles of `old`, whose bytes and checksums are reused;
+        when they are all of them, `chunk_parts[0]` and `sentence_parts[0]` are its
+        vectors, and only the rows after them are written.
+        """
         self._clean_temporaries()
         tmp = self.index_dir / f".tmp-{secrets.token_hex(4)}"
+        version: Path | None = None
+        pointer_tmp: Path | None = None
+        switched = False
         tmp.mkdir(parents=True)
         try:
-            (tmp / "articles.json").write_text(json.dumps([r.to_json() for r in records], ensure_ascii=False))
-            np.save(tmp / "chunk_vectors.npy", chunk_vectors)
-            np.save(tmp / "sentence_vectors.npy", sentence_vectors)
-            VectorIndex.build(chunk_vectors).save(tmp / "chunks.faiss")
+            reuse = old if old is not None and old.path is not None and old.digests and prefix else None
+            spans = _write_articles(tmp / "articles.json", records, reuse, prefix)
+            appended = reuse if reuse is not None and prefix == len(reuse.articles) else None
+            dim = self.model.dimension
+            passages = sum(len(r.chunks) for r in records)
+            sentences = sum(len(r.sentences) for r in records)
+            for name, parts, base_rows in (
+                ("chunk_vectors.npy", chunk_parts, appended.passage_count if appended else 0),
+                ("sentence_vectors.npy", sentence_parts, appended.sentence_count if appended else 0),
+            ):
+                base = appended.path / name if appended is not None and appended.path else None
+                _write_rows(tmp / name, parts, dim, base, base_rows)
+            chunk_vectors = _open_vectors(tmp / "chunk_vectors.npy", passages)
+            sentence_vectors = _open_vectors(tmp / "sentence_vectors.npy", sentences)
+            previous = appended.vectors if appended is not None else None
+            vectors = VectorIndex.build(chunk_vectors, previous=previous)
+            vectors.save(tmp / "chunks.faiss")
+            digests = _digests(
+                tmp, reuse, prefix, {"chunk_vectors.npy": passages, "sentence_vectors.npy": sentences}
+            )
             manifest = {
                 "format": FORMAT_VERSION,
                 "model": self.model.name,
@@ -509,9 +852,10 @@ class IndexStore:
                     for r in records
                 },
                 "skipped": skipped,
-                "passages": len(chunk_vectors),
-                "sentences": len(sentence_vectors),
-                "checksums": {name: _sha256_file(tmp / name) for name in _FILES},
+                "passages": passages,
+                "sentences": sentences,
+                "index": vectors.describe(),
+                "checksums": {name: combined_digest(digests[name]) for name in _FILES},
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
             for name in (*_FILES, "manifest.json"):
@@ -522,12 +866,22 @@ class IndexStore:
             pointer_tmp.write_text(version.name + "\n")
             _fsync(pointer_tmp)
             os.replace(pointer_tmp, self.index_dir / CURRENT)
+            switched = True
             _fsync_dir(self.index_dir)
         except BaseException:
+            # Leave nothing half-written behind; until the replace, CURRENT names the old version.
             shutil.rmtree(tmp, ignore_errors=True)
+            if not switched:
+                if version is not None:
+                    shutil.rmtree(version, ignore_errors=True)
+                if pointer_tmp is not None:
+                    pointer_tmp.unlink(missing_ok=True)
             raise
+        assert version is not None  # set before the switch
         self._prune(keep={version.name})
-        return version
+        snapshot = IndexSnapshot(manifest, records, chunk_vectors, sentence_vectors, vectors, version)
+        snapshot.digests, snapshot.json_spans = digests, spans
+        return snapshot
 
     def _clean_temporaries(self) -> None:
         for leftover in self.index_dir.glob(".tmp-*"):
@@ -545,12 +899,88 @@ class IndexStore:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def _write_articles(
+    path: Path, records: list[ArticleRecord], old: IndexSnapshot | None, prefix: int
+) -> list[tuple[int, int]]:
+    """Write articles.json (as json.dumps writes the list) and return each record's byte span.
+
+    The first `prefix` records are `old`'s first ones: their bytes are copied from
+    its file rather than serialised again.
+    """
+    if old is not None and old.path is not None and prefix:
+        end = old.json_spans[prefix - 1][1]
+        with (old.path / "articles.json").open("rb") as handle:
+            parts = [handle.read(end)]
+        spans = list(old.json_spans[:prefix])
+    else:
+        parts, spans = [b"["], []
+    at = len(parts[0])
+    for record in records[len(spans) :]:
+        text = json.dumps(record.to_json(), ensure_ascii=False).encode("utf-8")
+        if spans:
+            parts.append(b", ")
+            at += 2
+        parts.append(text)
+        spans.append((at, at + len(text)))
+        at += len(text)
+    parts.append(b"]")
+    path.write_bytes(b"".join(parts))
+    return spans
+
+
+def _digests(
+    folder: Path, old: IndexSnapshot | None, prefix: int, rows: dict[str, int]
+) -> dict[str, list[bytes]]:
+    """Block digests of a new version's files (vector files: the `rows` in use), reusing
+    `old`'s for the bytes its first `prefix` articles occupy in both."""
+    same: dict[str, SameBytes] = {}
+    if old is not None and old.path is not None and prefix:
+        articles = old.path / "articles.json"
+        same["articles.json"] = SameBytes(
+            articles, old.digests["articles.json"], 0, old.json_spans[prefix - 1][1], articles.stat().st_size
+        )
+        last = old.articles[prefix - 1]
+        old_rows = {"chunk_vectors.npy": old.passage_count, "sentence_vectors.npy": old.sentence_count}
+        kept_rows = {
+            "chunk_vectors.npy": int(old.chunk_start[prefix - 1]) + len(last.chunks),
+            "sentence_vectors.npy": int(old.sentence_offset[prefix - 1]) + len(last.sentences),
+        }
+        for name, count in kept_rows.items():
+            start, _, width = _npy_layout(old.path / name)
+            if start == _npy_layout(folder / name)[0]:
+                limit = start + old_rows[name] * width
+                same[name] = SameBytes(
+                    old.path / name, old.digests[name], start, start + count * width, limit
+                )
+                if count == old_rows[name] and os.path.samefile(old.path / name, folder / name):
+                    # Rows appended in place: the header is the same bytes too.
+                    same[name] = SameBytes(old.path / name, old.digests[name], 0, limit, limit)
+    return {
+        name: block_digests(
+            folder / name, _rows_end(folder / name, rows[name]) if name in rows else None, same.get(name)
+        )
+        for name in _FILES
+    }
+
+
 def _corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.exists():
         raise CorpusError(f"the corpus folder {corpus_dir} does not exist")
     if not corpus_dir.is_dir():
         raise CorpusError(f"{corpus_dir} is not a folder")
     return find_article_files(corpus_dir)
+
+
+def _read_capped(path: Path, limit: int | None) -> tuple[bytes | None, int]:
+    """The file's bytes and size; None for the bytes when it is over `limit` (not read in full)."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if limit is not None and size > limit:
+            return None, size
+        data = handle.read() if limit is None else handle.read(limit + 1)  # it may have grown since
+    if limit is not None and len(data) > limit:
+        return None, len(data)
+    return data, len(data)
 
 
 def _fsync(path: Path) -> None:

@@ -1,11 +1,20 @@
 """A stand-in for the Discord API on 127.0.0.1, so the real discord.py client can be tested.
 
 It serves the gateway websocket (HELLO, IDENTIFY → READY and GUILD_CREATE,
-heartbeats, RESUME, RECONNECT, close code 4014 for a refused intent) and the
-REST routes the bot calls. It dispatches MESSAGE_CREATE and INTERACTION_CREATE
-on behalf of test users, checks every message the bot sends against Discord's
-limits (answering 400 / 50035 like Discord when one is broken), and records
-every request so tests can assert on exactly what the bot sent.
+heartbeats, RESUME with the missed events replayed, RECONNECT, INVALID_SESSION,
+close code 4014 for a refused intent) and the REST routes the bot calls. It
+dispatches MESSAGE_CREATE and INTERACTION_CREATE on behalf of test users,
+checks every message the bot sends against Discord's limits (answering 400 /
+50035 like Discord when one is broken), works out whom each message would
+ping, and records every request so tests can assert on exactly what the bot
+sent.
+
+Faults on demand: `fail()` makes a REST route answer 429 (with Discord's
+rate-limit headers) or a 5xx, before or after doing the work (a lost
+response); `drop_connection()` closes the gateway websocket or cuts the TCP
+connection, optionally forgetting the session so it cannot be resumed.
+Message creation honours `nonce` + `enforce_nonce` like Discord, so a retried
+send does not post twice.
 
 Point a bot at it with the settings DISCORD_API_BASE=`api_base` and
 DISCORD_GATEWAY_URL=`gateway_url`.
@@ -14,6 +23,7 @@ DISCORD_GATEWAY_URL=`gateway_url`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -140,6 +150,27 @@ def message_violations(payload: dict[str, Any]) -> list[str]:
     return problems
 
 
+def pinged(content: str, allowed: dict[str, Any] | None, replied_author: str | None) -> dict[str, Any]:
+    """Whom Discord would notify for a new message: @everyone, user ids, role ids.
+
+    Without `allowed_mentions` Discord parses every mention in the content and
+    pings the author of the message replied to.
+    """
+    if allowed is None:
+        allowed = {"parse": ["users", "roles", "everyone"], "replied_user": True}
+    parse = allowed.get("parse") or []
+    users = re.findall(r"<@!?(\d+)>", content)
+    roles = re.findall(r"<@&(\d+)>", content)
+    pinged_users = [u for u in users if "users" in parse or u in [str(x) for x in allowed.get("users") or []]]
+    if replied_author and allowed.get("replied_user", False):
+        pinged_users.append(replied_author)
+    return {
+        "everyone": "everyone" in parse and bool(re.search(r"@(everyone|here)\b", content)),
+        "users": list(dict.fromkeys(pinged_users)),
+        "roles": [r for r in roles if "roles" in parse or r in [str(x) for x in allowed.get("roles") or []]],
+    }
+
+
 @dataclass
 class Recorded:
     method: str
@@ -161,6 +192,8 @@ class SentInteraction:
     name: str
     user_id: int
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    dispatched_at: float = field(default_factory=time.monotonic)
+    acknowledged_at: float | None = None
     original: dict[str, Any] | None = None
     original_edits: int = 0
     followups: list[dict[str, Any]] = field(default_factory=list)
@@ -190,18 +223,49 @@ class SentInteraction:
         return "\n".join(m.get("content") or "" for m in self.messages)
 
 
+@dataclass
+class Fault:
+    """A REST route made to fail: `status` for the next `times` matching requests.
+
+    With `after_work`, the request is carried out first and only its response
+    is lost (the client cannot tell, and retries).
+    """
+
+    method: str
+    path: re.Pattern[str]
+    status: int
+    times: int
+    retry_after: float = 0.05
+    after_work: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.hits < self.times and method == self.method and bool(self.path.fullmatch(path))
+
+
+REPLAY_LIMIT = 1000  # dispatched events a session keeps for a RESUME
+
+
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request | None = None) -> None:
         self.ws = ws
+        self.request = request
         self.session_id = ""
         self.shard: tuple[int, int] = (0, 1)
         self.seq = 0
         self.ready = asyncio.Event()
         self.intents = 0
+        self.sent: list[dict[str, Any]] = []  # this session's dispatches, replayed on RESUME
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event; while the connection is down it is only kept (for a RESUME)."""
         self.seq += 1
-        await self.ws.send_str(json.dumps({"op": 0, "t": event, "s": self.seq, "d": data}))
+        frame = {"op": 0, "t": event, "s": self.seq, "d": data}
+        self.sent = [*self.sent[-REPLAY_LIMIT + 1 :], frame]
+        if self.ws.closed:
+            return
+        with contextlib.suppress(ConnectionResetError, RuntimeError):  # went down meanwhile: replayed
+            await self.ws.send_str(json.dumps(frame))
 
 
 class DiscordStandIn:
@@ -213,7 +277,11 @@ class DiscordStandIn:
         self.unknown_routes: list[str] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes = 0
+        self.invalid_sessions = 0
+        self.replayed = 0
         self.closed_4014 = 0
+        self.faults: list[Fault] = []
+        self.fault_responses: list[tuple[str, str, int]] = []  # (method, path, status) answered by a fault
         self.messages: dict[int, dict[str, Any]] = {}  # every message, by id
         self.interactions: dict[str, SentInteraction] = {}  # by token
         self.commands: dict[str, list[dict[str, Any]]] = {}  # synced commands by scope ("global" or guild id)
@@ -223,6 +291,8 @@ class DiscordStandIn:
         self._sessions: dict[str, Connection] = {}
         self._ids = itertools.count(940000000000000001)
         self._changed = asyncio.Condition()
+        self._gateway_up = asyncio.Event()  # cleared while the gateway is "down": no HELLO is sent
+        self._gateway_up.set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -241,6 +311,7 @@ class DiscordStandIn:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        self._gateway_up.set()  # let connections held by drop_connection(stay_down=True) finish
         for connection in list(self._connections.values()):
             await connection.ws.close()
         if self._runner is not None:
@@ -484,6 +555,71 @@ class DiscordStandIn:
             connection.ready.clear()
             await connection.ws.send_str(json.dumps({"op": 7, "d": None}))
 
+    async def drop_connection(
+        self, *, code: int | None = 4000, forget_session: bool = False, stay_down: bool = False
+    ) -> None:
+        """Close every gateway websocket with `code`, or cut the TCP connection when `code` is None.
+
+        With `forget_session` the sessions are gone (as after close code 4009): a
+        RESUME gets INVALID_SESSION, and the client has to IDENTIFY again. With
+        `stay_down`, new gateway connections get no HELLO until `bring_up()`, so
+        events dispatched meanwhile can only reach the client by a RESUME.
+        """
+        if stay_down:
+            self._gateway_up.clear()
+        for connection in list(self._connections.values()):
+            connection.ready.clear()
+            if forget_session:
+                self._sessions.pop(connection.session_id, None)
+            if code is None and connection.request is not None and connection.request.transport is not None:
+                connection.request.transport.abort()
+            else:
+                await connection.ws.close(code=code or 4000, message=b"dropped by the stand-in")
+
+    def bring_up(self) -> None:
+        """End a `drop_connection(stay_down=True)`."""
+        self._gateway_up.set()
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float = 0.05,
+        after_work: bool = False,
+    ) -> Fault:
+        """Make requests to `method path` (a regular expression) answer `status`, `times` times."""
+        fault = Fault(method, re.compile(path), status, times, retry_after, after_work)
+        self.faults.append(fault)
+        return fault
+
+    def _fault_response(self, fault: Fault) -> web.Response:
+        if fault.status == 429:
+            # As Discord sends it: a JSON body with retry_after, the rate-limit headers, and
+            # `Via` (without it discord.py takes a 429 for a Cloudflare ban and gives up).
+            reset_after = f"{fault.retry_after:.3f}"
+            headers = {
+                "Via": "1.1 google",
+                "Retry-After": str(max(1, round(fault.retry_after))),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                "X-RateLimit-Reset-After": reset_after,
+                "X-RateLimit-Bucket": "standin-" + fault.path.pattern.strip("/")[:20],
+                "X-RateLimit-Scope": "user",
+            }
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": fault.retry_after,
+                "global": False,
+            }
+            return web.Response(
+                body=json.dumps(body).encode(), status=429, headers=headers, content_type="application/json"
+            )
+        return self._json({"message": f"{fault.status}: Server Error", "code": 0}, fault.status)
+
     def add_attachment(self, filename: str, data: bytes, content_type: str = "text/plain") -> dict[str, Any]:
         attachment_id = str(next(self._ids))
         self.attachments[attachment_id] = (data, content_type)
@@ -608,7 +744,8 @@ class DiscordStandIn:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        connection = Connection(ws)
+        connection = Connection(ws, request)
+        await self._gateway_up.wait()
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
         try:
             async for frame in ws:
@@ -667,13 +804,18 @@ class DiscordStandIn:
     async def _resume(self, connection: Connection, data: dict[str, Any]) -> None:
         old = self._sessions.get(data.get("session_id", ""))
         if old is None or data.get("token") != self.token:
+            self.invalid_sessions += 1
             await connection.ws.send_str(json.dumps({"op": 9, "d": False}))
             return
         self.resumes += 1
         connection.session_id, connection.shard, connection.seq = old.session_id, old.shard, old.seq
-        connection.intents = old.intents
+        connection.intents, connection.sent = old.intents, old.sent
         self._sessions[connection.session_id] = connection
         self._connections[connection.shard[0]] = connection
+        # Like Discord: the events the client missed (after the seq it last saw), then RESUMED.
+        for frame in [f for f in old.sent if f["s"] > (data.get("seq") or 0)]:
+            self.replayed += 1
+            await connection.ws.send_str(json.dumps(frame))
         await connection.dispatch("RESUMED", {})
         connection.ready.set()
 
@@ -727,11 +869,19 @@ class DiscordStandIn:
         )
         message["allowed_mentions"] = payload.get("allowed_mentions")
         reference = payload.get("message_reference")
+        replied_author = None
         if reference:
             message["type"] = 19
             ids = {k: str(v) for k, v in reference.items() if k.endswith("_id") and v is not None}
             message["message_reference"] = {**reference, **ids, "guild_id": str(GUILD_ID)}
             message["referenced_message"] = self.messages.get(int(reference["message_id"]))
+            replied_author = (message["referenced_message"] or {}).get("author", {}).get("id")
+        pings = pinged(message["content"], payload.get("allowed_mentions"), replied_author)
+        message["mention_everyone"] = pings["everyone"]
+        message["mentions"] = [USERS.get(int(u)) or user(int(u), f"user{u}") for u in pings["users"]]
+        message["mention_roles"] = pings["roles"]
+        if payload.get("nonce") is not None:
+            message["nonce"] = str(payload["nonce"])
         message.update(extra)
         self.messages[int(message["id"])] = message
         return message
@@ -776,7 +926,14 @@ class DiscordStandIn:
             )
         )
         try:
-            return await self._route(request.method, path, request, body)
+            fault = next((f for f in self.faults if f.matches(request.method, path)), None)
+            if fault is None:
+                return await self._route(request.method, path, request, body)
+            fault.hits += 1
+            self.fault_responses.append((request.method, path, fault.status))
+            if fault.after_work:
+                await self._route(request.method, path, request, body)
+            return self._fault_response(fault)
         finally:
             await self._notify()
 
@@ -821,6 +978,15 @@ class DiscordStandIn:
             refused = self._check(body, path)
             if refused:
                 return refused
+            if body.get("enforce_nonce") and body.get("nonce") is not None:
+                # Discord returns the message already created with this nonce instead of a second one.
+                for earlier in self.messages.values():
+                    if (
+                        earlier.get("nonce") == str(body["nonce"])
+                        and earlier["channel_id"] == m.group(1)
+                        and earlier["author"]["id"] == str(BOT_ID)
+                    ):
+                        return self._json(earlier)
             return self._json(self._bot_message(int(m.group(1)), body))
         if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
             message = self.messages.get(int(m.group(2)))
@@ -859,6 +1025,7 @@ class DiscordStandIn:
         if refused:
             return refused
         sent.callbacks.append(body)
+        sent.acknowledged_at = time.monotonic()
         interaction = {"id": str(sent.id), "type": sent.kind}
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 5):

@@ -75,3 +75,87 @@ def test_size_limit(tmp_path: Path) -> None:
     path.write_text("Title\n\n" + "word " * 1000)
     with pytest.raises(ArticleError, match="over the limit"):
         load_article(path, max_bytes=100)
+
+
+SCRIPTED_PAGE = (
+    "<html><head><title>Ferry service resumes</title>"
+    "<script>window.TRACKER_ONE = 'head-script';</script>"
+    '<script type="application/ld+json">{"@type": "NewsArticle", "name": "JSONLD_MARKER"}</script>'
+    "<style>.STYLE_MARKER { color: red }</style></head>"
+    '<body onload="ONLOAD_MARKER()"><script>document.write("BODY_SCRIPT_MARKER")</script>'
+    "<noscript>NOSCRIPT_MARKER enable scripts</noscript><article><h1>Ferry service resumes</h1>"
+    + "".join(
+        f"<p>The island ferry made crossing number {i} on schedule after the storm passed.</p>"
+        f"<script>var INLINE_MARKER_{i} = 1;</script>"
+        f'<p onclick="CLICK_MARKER()">Passengers on crossing {i} reported calm water.'
+        f"<script>alert('IN_PARAGRAPH_MARKER')</script></p>"
+        for i in range(4)
+    )
+    + '<iframe src="https://ads.example/IFRAME_MARKER"></iframe>'
+    "<template><p>TEMPLATE_MARKER hidden text</p></template>"
+    "<!-- COMMENT_MARKER --></article><script src='https://cdn.example/x.js'></script></body></html>"
+)
+
+
+def test_html_full_of_scripts_keeps_only_the_article_text() -> None:
+    article = parse_article(SCRIPTED_PAGE.encode(), "ferry.html", "ferry")
+    assert article.title == "Ferry service resumes"
+    assert "made crossing number 2 on schedule" in article.text
+    assert "Passengers on crossing 3 reported calm water." in article.text
+    indexed = article.title + article.text
+    markers = ["TRACKER_ONE", "JSONLD", "STYLE_MARKER", "ONLOAD", "BODY_SCRIPT", "NOSCRIPT", "INLINE_MARKER"]
+    markers += ["CLICK_MARKER", "IN_PARAGRAPH", "IFRAME", "TEMPLATE", "COMMENT", "alert(", "var ", "{"]
+    for marker in markers:
+        assert marker not in indexed, marker
+
+
+def test_html_that_is_only_scripts_has_no_article_text() -> None:
+    page = b"<html><head><script>var a = 1;</script></head><body><script>var b = 2;</script></body></html>"
+    with pytest.raises(ArticleError, match="no article text"):
+        parse_article(page, "empty.html", "empty")
+
+
+def test_duplicate_paragraphs_are_kept_once_with_source_numbering() -> None:
+    data = (
+        b"Harbour reopens\n\n"
+        b"The harbour reopened on Monday.\n\n"
+        b"Ships returned in the afternoon.\n\n"
+        b"The harbour reopened on Monday.\n\n"  # a pull quote repeating paragraph 1
+        b"The  harbour reopened\non Monday.\n\n"  # the same words, wrapped differently
+        b"Fishermen welcomed the news.\n"
+    )
+    article = parse_article(data, "harbour.txt", "harbour")
+    assert article.text == (
+        "The harbour reopened on Monday.\n\nShips returned in the afternoon.\n\nFishermen welcomed the news."
+    )
+    assert article.text.count("reopened") == 1
+    # Paragraph numbers stay those a reader counts in the source: the last one is the fifth.
+    assert [p.number for p in article.paragraphs] == [1, 2, 5]
+    assert article.paragraph_text(article.paragraphs[2]) == "Fishermen welcomed the news."
+
+
+def test_duplicate_html_paragraphs_are_cited_once(tmp_path: Path) -> None:
+    from bot.chunking import ChunkingConfig
+    from bot.store import ArticleRecord
+
+    repeated = "<p>The council approved the new bridge budget of 40 million euros on Tuesday.</p>"
+    page = (
+        "<html><head><title>Bridge budget</title></head><body><article><h1>Bridge budget</h1>"
+        + repeated
+        + "<p>Work starts in the spring and should take two years to finish.</p>"
+        + repeated
+        + "</article></body></html>"
+    ).encode()
+    article = parse_article(page, "bridge.html", "bridge")
+    record = ArticleRecord.from_article(article, "bridge.html", ChunkingConfig())
+    budget = [s for s in record.sentences if "40 million euros" in s.text]
+    assert len(budget) == 1 and budget[0].paragraph == 1
+    assert [c.paragraph for c in record.chunks] == [1, 2]
+
+
+def test_a_50_megabyte_file_is_refused_by_size(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse
+    with pytest.raises(ArticleError, match=r"huge.txt is 52,428,800 bytes, over the limit of 5,000,000"):
+        load_article(path, max_bytes=5_000_000)

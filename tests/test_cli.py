@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+
+from bot import cli
+from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,3 +117,99 @@ def test_add_list_remove_status(tmp_path: Path) -> None:
     bad.write_bytes(b"%PDF-1.4")
     refused = run("add", str(bad), "--corpus", str(corpus), "--index", str(index))
     assert refused.returncode == 1 and "unsupported" in refused.stderr
+
+
+# ---- in-process runs, with the fake embedder in place of the model ----------------------
+
+FAKE_TOKEN = "MTIz.secret-token-value"
+
+
+@pytest.fixture
+def in_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """`main(argv)` in this process with FakeEmbedder as the model; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)  # no .env from the project folder
+    monkeypatch.setenv("CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
+    monkeypatch.setattr(cli, "SentenceTransformerEmbedder", lambda model: FakeEmbedder())
+
+    def run_main(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run_main
+
+
+def test_disk_full_during_reindex_is_one_clear_line(
+    in_process: Callable[..., tuple[int, str, str]], corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert in_process("reindex")[0] == 0
+    (corpus / "rover.txt").write_text("Rover news\n\nThe rover found ice near the pole.\n")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "save", disk_full)
+        code, out, err = in_process("reindex")
+    assert code == 1 and out == ""
+    assert err.startswith("error: the reindex failed: no space left on the disk; the previous index in ")
+    assert err.endswith(" is still in use\n") and err.count("\n") == 1  # one line, no traceback
+
+    code, out, _ = in_process("list")
+    assert code == 0 and out.startswith("china-first-woman-spacewalk\t") and "rover" not in out
+    code, out, _ = in_process("status")
+    assert "up to date: no, rover.txt is new or changed" in out
+    assert in_process("reindex")[0] == 0  # space again: it goes through
+    assert "rover\tRover news" in in_process("list")[1]
+
+
+def test_disk_full_while_adding_leaves_no_partial_file(
+    in_process: Callable[..., tuple[int, str, str]],
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = tmp_path / "rover.txt"
+    source.write_text("Rover news\n\nThe rover found ice near the pole.\n")
+    write_bytes = Path.write_bytes
+
+    def full_disk_in_corpus(self: Path, data: Any) -> int:
+        if self.parent == corpus:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_bytes(self, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", full_disk_in_corpus)
+        code, _, err = in_process("add", str(source))
+    assert code == 1
+    assert err == "error: cannot add rover.txt to the corpus: no space left on the disk\n"
+    assert sorted(p.name for p in corpus.iterdir()) == ["china-first-woman-spacewalk.txt"]
+
+
+def test_adding_a_50_megabyte_file_is_refused(
+    in_process: Callable[..., tuple[int, str, str]], corpus: Path, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse
+    code, out, err = in_process("add", str(huge))
+    assert code == 1 and out == ""
+    assert err == "error: huge.txt is 52,428,800 bytes, over the limit of 5,000,000\n"
+    assert not (corpus / "huge.txt").exists()
+
+
+def test_status_and_errors_never_show_the_token(
+    in_process: Callable[..., tuple[int, str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    outputs = [in_process("reindex", "-v")]
+    outputs.append(in_process("status", "-v"))
+    outputs.append(in_process("ask", "-v", "x" * 2000))  # an error
+    outputs.append(in_process("remove", "no-such-article"))  # another
+    assert [code for code, _, _ in outputs] == [0, 0, 1, 1]
+    shown = "".join(out + err for _, out, err in outputs) + caplog.text
+    assert "articles: 1" in shown and "error: no article 'no-such-article'" in shown
+    assert FAKE_TOKEN not in shown and "secret-token" not in shown

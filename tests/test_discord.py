@@ -4,15 +4,19 @@ Each test starts tests/discord_standin.py on 127.0.0.1, points the bot at it
 through DISCORD_API_BASE / DISCORD_GATEWAY_URL, acts as Discord users, and
 asserts on exactly what the bot sent. After every test the stand-in checks that
 nothing broke a Discord limit, no unknown route was called, and every message
-was sent with no mention allowed.
+was sent with no mention allowed (so that, by Discord's rules, it notified nobody).
+Faults (rate limits, server errors, lost responses, gateway drops) are injected
+through the stand-in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -22,12 +26,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import discord.http
 import numpy as np
 import pytest
 
 from bot.discord import ArticleBot, StartError, create_bot, run_bot, sync_commands
 from bot.discord.client import ShardedArticleBot
 from bot.discord.feedback import VOTE_DOWN, VOTE_UP
+from bot.discord.render import answer_pages, question_heading
 from bot.engine import ArticleQA
 from bot.settings import Settings
 from tests.discord_standin import (
@@ -41,6 +47,7 @@ from tests.discord_standin import (
     OTHER_CHANNEL_ID,
     THREAD_ID,
     DiscordStandIn,
+    Recorded,
 )
 from tests.fakes import FakeEmbedder
 
@@ -76,6 +83,10 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
     for payload in server.sent_payloads():
         if payload.get("content") or payload.get("embeds"):
             assert pings_nobody(payload.get("allowed_mentions")), payload
+    for message in server.messages.values():  # whom Discord would have notified: nobody
+        if message["author"]["id"] == str(BOT_ID):
+            assert not message["mention_everyone"] and not message["mentions"], message
+            assert not message["mention_roles"], message
 
 
 @pytest.fixture
@@ -397,20 +408,36 @@ async def test_sources_lists_the_index(
         ("reindex", None, {}),
         ("status", None, {}),
         ("article", "remove", {"article": "china-first-woman-spacewalk"}),
+        ("article", "add", {"file": "an attachment"}),
+        ("article", "add", {"url": "a page"}),
     ],
 )
 async def test_operator_commands_refuse_members(
     bot: ArticleBot,
     standin: DiscordStandIn,
     core: ArticleQA,
+    corpus: Path,
     name: str,
     subcommand: str | None,
     options: dict[str, Any],
 ) -> None:
+    """Every operator command, run by a member who can see it (an admin may show it to anyone)."""
+    lighthouse = b"Lighthouse restored\n\nThe lighthouse was restored by 40 volunteers.\n"
+    if "file" in options:
+        options = {"file": standin.add_attachment("lighthouse.txt", lighthouse)}
+    if "url" in options:
+        options = {"url": standin.add_page("lighthouse", b"<p>" + lighthouse + b"</p>")}
+    files_before = sorted(p.name for p in corpus.rglob("*"))
+    last_reindex = core.last_reindex
     sent = await standin.answered(await standin.slash(ALICE_ID, name, options, subcommand=subcommand))
     assert sent.response_type == 4 and sent.ephemeral
     assert sent.callbacks[0]["data"]["content"].startswith("Only operators can use this command")
     assert core.snapshot.article("china-first-woman-spacewalk") is not None
+    assert sorted(p.name for p in corpus.rglob("*")) == files_before
+    assert core.last_reindex is last_reindex  # no reindex ran
+    # Refused before doing anything: nothing downloaded, no status shown.
+    assert not any(r.path.startswith(("/attachments", "/pages")) for r in standin.requests)
+    assert "embeds" not in sent.callbacks[0]["data"] or not sent.callbacks[0]["data"]["embeds"]
 
 
 @pytest.mark.parametrize("who", ["role", "manage-server", "user-id"])
@@ -920,3 +947,370 @@ async def test_run_from_the_command_line_answers_and_stops_on_sigterm(
     assert "Zhai Zhigang" in reply and f"**[1]** {SEED_TITLE}, paragraph" in reply
     assert "reindex: articles: 1 added" in logs and "stopped" in logs
     assert standin.token not in logs
+
+
+# ---- faults ---------------------------------------------------------------------------
+
+CONCURRENT_QUESTIONS = [
+    ROCKET_QUESTION,
+    "Where was the video of the spacewalk posted?",
+    "Who left the module with Wang Yaping?",
+    "When did Wang Yaping walk in space?",
+]
+
+
+async def test_200_concurrent_questions_are_each_answered_once(
+    bot: ArticleBot, standin: DiscordStandIn, core: ArticleQA
+) -> None:
+    expected = {q: answer_pages(core.ask(q)) for q in CONCURRENT_QUESTIONS}
+    expected_ask = {q: answer_pages(core.ask(q), question_heading(q))[0] for q in CONCURRENT_QUESTIONS}
+    assert all(len(pages) == 1 for pages in expected.values())
+    assert len({pages[0] for pages in expected.values()}) == len(CONCURRENT_QUESTIONS)  # all different
+    answered_before = core.questions_answered
+    users = [ALICE_ID, MANNY_ID, OLIVIA_ID]
+    mentions: list[tuple[str, dict[str, Any]]] = []
+    slashes = []
+    for i in range(100):  # 100 mentions and 100 /ask, interleaved, nobody waiting for an answer
+        question = CONCURRENT_QUESTIONS[i % len(CONCURRENT_QUESTIONS)]
+        mentions.append((question, await standin.say(users[i % 3], mention(question))))
+        slashes.append((question, await standin.slash(users[(i + 1) % 3], "ask", {"question": question})))
+
+    await standin.wait_for(
+        lambda: all(s.done for _, s in slashes) and len(standin.bot_messages()) >= len(mentions), timeout=60
+    )
+    await asyncio.sleep(0.2)  # room for a duplicate to show up
+
+    replies: dict[str, list[dict[str, Any]]] = {}
+    for m in standin.bot_messages():
+        replies.setdefault((m.get("message_reference") or {}).get("message_id", ""), []).append(m)
+    assert len(standin.bot_messages()) == len(mentions)
+    for question, message in mentions:
+        (reply,) = replies[message["id"]]  # exactly one reply each
+        assert reply["content"] == expected[question][0]  # the answer to this question, not another's
+    for question, sent in slashes:
+        assert len(sent.callbacks) == 1 and sent.callbacks[0]["type"] == 5
+        assert sent.original_edits == 1 and sent.followups == []
+        assert sent.text == expected_ask[question]
+        assert sent.acknowledged_at is not None
+        assert sent.acknowledged_at - sent.dispatched_at < 3.0  # Discord's deadline for the first response
+    assert core.questions_answered == answered_before + 200
+
+
+class QuickBot(ArticleBot):
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """No 5-second wait before a second IDENTIFY (Discord's rate limit; the stand-in has none)."""
+
+
+@pytest.mark.parametrize(
+    ("drop", "resumes"),
+    [
+        ({"code": 4000}, True),  # closed by the server with "unknown error": resumable
+        ({"code": None}, True),  # the TCP connection cut with no close frame
+        ({"code": 4009, "forget_session": True}, False),  # session timed out: RESUME refused, IDENTIFY again
+    ],
+)
+async def test_gateway_drop_then_the_bot_keeps_answering(
+    core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn, drop: dict[str, Any], resumes: bool
+) -> None:
+    bot = QuickBot(core, bot_settings, guild_ready_timeout=0.01)
+    async with running(core, bot_settings, standin, bot=bot):
+        await standin.drop_connection(**drop, stay_down=True)
+        try:
+            during = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))  # asked while the bot is away
+            await asyncio.sleep(0.2)
+            assert standin.replies_to(int(during["id"])) == []
+        finally:
+            standin.bring_up()
+        await standin.wait_connected()
+        after = await standin.say(MANNY_ID, mention("Where was the video of the spacewalk posted?"))
+        after_pages = await answer_to(standin, after)
+        slash = await standin.answered(await standin.slash(ALICE_ID, "ask", {"question": ROCKET_QUESTION}))
+        if resumes:
+            during_pages = await answer_to(standin, during)  # replayed by the RESUME, answered once
+        await asyncio.sleep(0.1)
+
+    assert "Weibo" in after_pages[0]["content"]
+    assert ROCKET_SENTENCE in slash.text
+    if resumes:
+        assert standin.resumes == 1 and len(standin.identifies) == 1
+        assert standin.replayed >= 1
+        assert len(during_pages) == 1 and "Long March-2F" in during_pages[0]["content"]
+    else:
+        assert standin.invalid_sessions == 1 and len(standin.identifies) == 2
+        assert standin.replies_to(int(during["id"])) == []  # a new session does not get old events
+    assert len(standin.bot_messages()) == (2 if resumes else 1)  # nothing answered twice
+
+
+MESSAGES_ROUTE = rf"/channels/{CHANNEL_ID}/messages"
+
+
+class FastRetries:
+    """discord.http's asyncio, with its back-off sleeps shortened (the test's harness: 25 s → 0.05 s)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def sleep(delay: float, result: Any = None) -> Any:
+        return await asyncio.sleep(min(delay, 0.01), result)
+
+
+@pytest.mark.parametrize(
+    ("status", "times", "after_work"),
+    [
+        (429, 2, False),  # rate limited twice, then through
+        (500, 1, False),  # a server error, retried after 1 s
+        (502, 1, True),  # the message was created but the response was lost: the retry must not post twice
+    ],
+)
+async def test_a_send_that_fails_then_succeeds_is_delivered_once(
+    bot: ArticleBot, standin: DiscordStandIn, status: int, times: int, after_work: bool
+) -> None:
+    standin.fail("POST", MESSAGES_ROUTE, status, times=times, retry_after=0.05, after_work=after_work)
+    message = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+    pages = await answer_to(standin, message)
+
+    def posts() -> list[Recorded]:
+        return [r for r in standin.requests if r.method == "POST" and r.path == MESSAGES_ROUTE]
+
+    await standin.wait_for(lambda: len(posts()) == times + 1)  # retried until it went through
+    await asyncio.sleep(0.1)
+    assert len(posts()) == times + 1
+    assert standin.fault_responses == [("POST", MESSAGES_ROUTE, status)] * times
+    assert len({r.body["nonce"] for r in posts()}) == 1  # the same nonce each time
+    assert len(pages) == 1 and pages[0]["content"].startswith(ROCKET_SENTENCE)
+    assert len(standin.bot_messages()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "times"),
+    [
+        (429, 5),  # still rate limited after discord.py's five tries
+        (500, 5),  # five server errors in a row
+        (503, 1),  # not retried by discord.py
+    ],
+)
+async def test_a_send_that_keeps_failing_tells_the_user(
+    bot: ArticleBot,
+    standin: DiscordStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    times: int,
+) -> None:
+    monkeypatch.setattr(discord.http, "asyncio", FastRetries())
+    standin.fail("POST", MESSAGES_ROUTE, status, times=times, retry_after=0.02)
+    with caplog.at_level(logging.WARNING, logger="bot.discord"):
+        message = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+        reply = await short_reply_to(standin, message)
+    assert reply["content"] == (
+        f"Discord did not accept my reply (HTTP {status}); please try again in a moment."
+    )
+    assert len(standin.bot_messages()) == 1
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "bot.discord.errors"
+    ]
+    assert len(warnings) == 1 and f"Discord answered HTTP {status}" in warnings[0]
+
+
+async def test_a_send_that_never_succeeds_is_logged_not_dropped(
+    bot: ArticleBot, standin: DiscordStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.fail("POST", MESSAGES_ROUTE, 503, times=100)
+    with caplog.at_level(logging.WARNING, logger="bot.discord"):
+        await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+        await standin.wait_for(lambda: len(standin.fault_responses) == 2)  # the answer, then the error
+        await asyncio.sleep(0.1)
+    assert standin.bot_messages() == []
+    levels = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.discord.errors"]
+    assert levels[0][0] == logging.WARNING and "Discord answered HTTP 503" in levels[0][1]
+    assert levels[1][0] == logging.ERROR and levels[1][1].startswith(
+        "could not reply about an error in on_message"
+    )
+
+
+async def test_ask_edit_rate_limited_then_delivered(bot: ArticleBot, standin: DiscordStandIn) -> None:
+    route = rf"/webhooks/{BOT_ID}/[\w-]+/messages/@original"
+    standin.fail("PATCH", route, 429, times=2, retry_after=0.05)
+    sent = await standin.answered(await standin.slash(ALICE_ID, "ask", {"question": ROCKET_QUESTION}))
+    assert [f[2] for f in standin.fault_responses] == [429, 429]
+    assert sent.original_edits == 1 and sent.text.startswith(f"**Q:** {ROCKET_QUESTION}\n{ROCKET_SENTENCE}")
+
+
+def _disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+async def test_reindex_on_a_full_disk_answers_an_ephemeral_error(
+    corpus: Path,
+    bot: ArticleBot,
+    standin: DiscordStandIn,
+    core: ArticleQA,
+    bot_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old_version = core.snapshot.path
+    write_article(corpus, "harbour.txt", "Harbour reopens\n\nThe harbour reopened on Monday.\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "save", _disk_full)  # the test's harness: the disk fills up mid-write
+        sent = await standin.answered(await standin.slash(OLIVIA_ID, "reindex"))
+    assert sent.callbacks[0] == {"type": 5, "data": {"flags": 64}}  # ephemeral from the start
+    assert sent.original is not None and sent.original["flags"] & 64
+    assert sent.text.startswith("The reindex failed: no space left on the disk; the previous index in ")
+    assert sent.text.endswith("is still in use.") and "\n" not in sent.text
+    assert core.snapshot.path == old_version and core.snapshot.article("harbour") is None
+    assert not list(bot_settings.index_dir.glob(".tmp-*"))
+    message = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))  # still answering from the old index
+    assert "Long March-2F" in (await answer_to(standin, message))[0]["content"]
+    again = await standin.answered(await standin.slash(OLIVIA_ID, "reindex"))  # space again
+    assert "1 added (`harbour`)" in again.text
+
+
+# ---- bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("", "The question is empty."),
+        ("\u200b\u200d\ufeff", "The question is empty."),
+        ("\U0001f680\U0001f30c\u2728", "The question has no words in it."),
+        ("x" * 10_000, "The question is 10,000 characters; the limit is 1,000."),
+    ],
+)
+async def test_bad_questions_by_slash_and_mention(
+    bot: ArticleBot, standin: DiscordStandIn, question: str, expected: str
+) -> None:
+    sent = await standin.answered(await standin.slash(ALICE_ID, "ask", {"question": question}))
+    assert sent.response_type == 4 and sent.ephemeral
+    assert sent.callbacks[0]["data"]["content"] == expected
+    if question and len(question) <= 2000:  # what a Discord message can hold
+        message = await standin.say(ALICE_ID, mention(question))
+        reply = await short_reply_to(standin, message)
+        assert reply["content"] == expected and reply["components"] == []
+
+
+def unescaped(text: str, token: str) -> int:
+    """How many times `token` occurs in `text` not escaped by a backslash."""
+    return len(re.findall(rf"(?<!\\){re.escape(token)}", text))
+
+
+async def test_markdown_and_mention_injection_neither_pings_nor_breaks_formatting(
+    bot: ArticleBot, standin: DiscordStandIn
+) -> None:
+    injected = (
+        "@everyone @here <@930000000000000002> <@&920000000000000001> **Which** rocket ```py\nlaunched\n```"
+    )
+    question = f"{injected} the Shenzhou-13 spaceship? ||spoiler|| [link](https://evil.example) # heading"
+    message = await standin.say(ALICE_ID, mention(question))
+    reply = (await answer_to(standin, message))[0]
+    sent = await standin.answered(await standin.slash(ALICE_ID, "ask", {"question": question}))
+
+    assert "Long March-2F" in reply["content"] and ROCKET_SENTENCE in sent.text
+    for content in (reply["content"], sent.text):
+        assert unescaped(content, "```") == 0 and unescaped(content, "||") == 0
+        assert unescaped(content, "**") % 2 == 0  # bold markers pair up: nothing left open
+        assert "](https://evil.example)" not in content or "\\[link]" in content
+    heading = sent.text.splitlines()[0]
+    assert heading.startswith("**Q:** @everyone @here <@930000000000000002>")
+    assert "\\*\\*Which\\*\\*" in heading and "\\`\\`\\`py" in heading
+    assert sent.original is not None
+    for m in (reply, sent.original):  # Discord notifies nobody (the fixture checks every message too)
+        assert m["mention_everyone"] is False and m["mentions"] == [] and m["mention_roles"] == []
+
+
+# ---- the token ------------------------------------------------------------------------
+
+FAKE_TOKEN = "MTIz.secret-token-value"
+
+# `python -m bot run -v` with the fake embedder in place of the model (the test's harness).
+_RUN_WITH_FAKE_MODEL = """
+import sys
+from bot import cli
+from tests.fakes import FakeEmbedder
+
+cli.SentenceTransformerEmbedder = lambda model: FakeEmbedder()
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+async def _start_bot_process(standin: DiscordStandIn, corpus: Path, tmp_path: Path, token: str) -> Any:
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": token,
+        "DISCORD_API_BASE": standin.api_base,
+        "DISCORD_GATEWAY_URL": standin.gateway_url,
+        "CORPUS_DIR": str(corpus),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "FEEDBACK_LOG": str(tmp_path / "feedback.jsonl"),
+        "OPERATOR_ROLE_IDS": str(OPERATOR_ROLE_ID),
+        "COOLDOWN_SECONDS": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _RUN_WITH_FAKE_MODEL, "run", "-v", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_the_token_never_appears_in_logs_errors_or_status(corpus: Path, tmp_path: Path) -> None:
+    standin = DiscordStandIn(token=FAKE_TOKEN)
+    await standin.start()
+    process = await _start_bot_process(standin, corpus, tmp_path, FAKE_TOKEN)
+    try:
+        await standin.wait_connected(timeout=60)
+        answered = await answer_to(standin, await standin.say(ALICE_ID, mention(ROCKET_QUESTION)))
+        status = await standin.answered(await standin.slash(OLIVIA_ID, "status"))
+        refused = await standin.answered(await standin.slash(ALICE_ID, "ask", {"question": "?!"}))
+        standin.fail("POST", MESSAGES_ROUTE, 503)  # an error, with Discord's answer in the log
+        failed = await short_reply_to(standin, await standin.say(ALICE_ID, mention(ROCKET_QUESTION)))
+        await standin.drop_connection(code=4000)  # a reconnect, logged by discord.py
+        await standin.wait_connected()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await standin.close()
+    logs = stdout.decode() + stderr.decode()
+    assert process.returncode == 0, logs
+    # The run was logged in detail (-v) along every path …
+    assert "has connected to Gateway" in logs and "RESUMED" in logs and "stopped" in logs
+    assert "refused: The question has no words in it." in logs
+    assert "Discord answered HTTP 503" in logs
+    assert "Long March-2F" in answered[0]["content"] and "HTTP 503" in failed["content"]
+    fields = {f["name"]: f["value"] for f in status.callbacks[0]["data"]["embeds"][0]["fields"]}
+    assert fields["Model"].startswith("bundled:") and refused.ephemeral
+    # … and the token is nowhere: not in the logs, not in anything sent, only in the auth header.
+    assert FAKE_TOKEN not in logs and "secret-token" not in logs
+    assert standin.requests and standin.identifies[0]["token_ok"]
+    for request in standin.requests:
+        sent = json.dumps(request.body) + request.path + json.dumps(request.query)
+        assert "secret-token" not in sent
+        if not request.path.startswith(("/webhooks/", "/interactions/")):
+            assert request.authorization == f"Bot {FAKE_TOKEN}"
+
+
+async def test_a_refused_token_is_one_line_without_the_token(corpus: Path, tmp_path: Path) -> None:
+    standin = DiscordStandIn(token=FAKE_TOKEN)
+    await standin.start()
+    wrong = "MTIz.wrong-secret-value"
+    process = await _start_bot_process(standin, corpus, tmp_path, wrong)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await standin.close()
+    output = stdout.decode() + stderr.decode()
+    assert process.returncode == 1, output
+    assert stderr.decode().splitlines()[-1] == (
+        "error: Discord refused DISCORD_TOKEN (401 Unauthorized); check the token"
+    )
+    assert "Traceback" not in output
+    assert wrong not in output and "wrong-secret" not in output

@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+import bot.store
 from bot.chunking import ChunkingConfig
-from bot.store import CorpusError, IndexError_, IndexStore
+from bot.store import CorpusError, IndexError_, IndexStore, StorageError
+from bot.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,20 +104,36 @@ def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
         store.reindex(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("victim", ["chunks.faiss", "articles.json", "manifest.json", "sentence_vectors.npy"])
-def test_corrupt_index_is_detected_and_rebuilt(corpus: Path, tmp_path: Path, victim: str) -> None:
+@pytest.mark.parametrize(
+    ("victim", "reason"),
+    [
+        ("chunks.faiss", "does not match its checksum"),
+        ("articles.json", "does not match its checksum"),
+        ("sentence_vectors.npy", "does not match its checksum"),
+        ("manifest.json", "manifest"),
+        ("CURRENT", "manifest"),  # the pointer names a version that is not there
+    ],
+)
+def test_corrupt_index_is_detected_and_rebuilt(
+    corpus: Path, tmp_path: Path, victim: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
     store = IndexStore(tmp_path / "index", FakeEmbedder())
     store.reindex(corpus)
     version = store.current_version()
     assert version is not None
-    path = version / victim
+    path = tmp_path / "index" / "CURRENT" if victim == "CURRENT" else version / victim
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
-    with pytest.raises(IndexError_):
+    with pytest.raises(IndexError_, match=reason):
         store.load()
-    assert store.is_stale(corpus)
-    report = store.reindex(corpus)
-    assert report.rebuilt_because
+    assert reason in store.is_stale(corpus)
+    with caplog.at_level("WARNING", logger="bot.store"):
+        report = store.reindex(corpus)
+    assert reason in report.rebuilt_because
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(w.startswith("rebuilding the index: ") and reason in w for w in warnings), warnings
+    assert report.added == ["china-first-woman-spacewalk"]
     assert store.load().article("china-first-woman-spacewalk") is not None
+    assert store.is_stale(corpus) == ""
 
 
 def test_other_model_triggers_rebuild(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -166,6 +188,8 @@ def test_kill_during_reindex_leaves_old_index_loadable(corpus: Path, tmp_path: P
     report = store.reindex(corpus)
     assert len(report.added) == 40
     assert not list(index.glob(".tmp-*"))
+    assert len(store.load().articles) == 41
+    assert store.is_stale(corpus) == ""
 
 
 def test_manifest_lists_checksums_and_build_time(corpus: Path, tmp_path: Path) -> None:
@@ -181,3 +205,149 @@ def test_manifest_lists_checksums_and_build_time(corpus: Path, tmp_path: Path) -
         "chunks.faiss",
     }
     assert manifest["built_at"].endswith("Z")
+
+
+# ---- the corpus changing under a reindex ------------------------------------------------
+
+
+def test_file_deleted_after_listing_is_left_out(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
+    _article(corpus, "comet.txt", "Comet news", "A comet passed close to Earth.")
+    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    store.reindex(corpus)
+    listing = bot.store._corpus_files
+
+    def list_then_delete(folder: Path) -> list[Path]:
+        files = listing(folder)
+        (folder / "rover.txt").unlink()  # gone between the listing and the read
+        _article(folder, "comet.txt", "Comet news", "A comet passed close to Mars.")
+        return files
+
+    monkeypatch.setattr(bot.store, "_corpus_files", list_then_delete)
+    report = store.reindex(corpus)
+    monkeypatch.undo()
+
+    assert report.removed == ["rover"] and report.changed == ["comet"]
+    assert report.skipped == {}  # a deleted file is simply not in the corpus any more
+    snapshot = store.load()
+    assert [r.id for r in snapshot.articles] == ["china-first-woman-spacewalk", "comet"]
+    comet = snapshot.article("comet")
+    assert comet is not None and "Mars" in comet.text
+    assert store.is_stale(corpus) == ""
+
+
+class EditingEmbedder(FakeEmbedder):
+    """Rewrites (or deletes) an article file the first time a batch is embedded: mid-reindex."""
+
+    def __init__(self, path: Path, new_text: str | None) -> None:
+        super().__init__()
+        self.path, self.new_text, self.done = path, new_text, False
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not self.done:
+            self.done = True
+            if self.new_text is None:
+                self.path.unlink()
+            else:
+                self.path.write_text(self.new_text)
+        return super().embed(texts, batch_size)
+
+
+def test_file_changed_mid_reindex_is_indexed_as_read_and_noticed_next_time(
+    corpus: Path, tmp_path: Path
+) -> None:
+    rover = _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
+    old_hash = hashlib.sha256(rover.read_bytes()).hexdigest()
+    changed = "Rover news\n\nThe rover found water in the crater.\n"
+    store = IndexStore(tmp_path / "index", EditingEmbedder(rover, changed))
+    first = store.reindex(corpus)
+
+    assert "rover" in first.added
+    record = store.load().article("rover")
+    assert record is not None  # one version, consistently: the text and the hash it was read with
+    assert "pole" in record.text and "crater" not in record.text
+    assert record.content_hash == old_hash
+    assert store.is_stale(corpus) == "rover.txt is new or changed"
+    second = store.reindex(corpus)
+    assert second.changed == ["rover"]
+    record = store.load().article("rover")
+    assert record is not None and "crater" in record.text
+    assert record.content_hash == hashlib.sha256(changed.encode()).hexdigest()
+
+
+def test_file_deleted_mid_reindex_is_removed_next_time(corpus: Path, tmp_path: Path) -> None:
+    rover = _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
+    store = IndexStore(tmp_path / "index", EditingEmbedder(rover, None))
+    store.reindex(corpus)
+    assert store.load().article("rover") is not None  # it was read before it went
+    assert store.is_stale(corpus) == "rover.txt was removed"
+    assert store.reindex(corpus).removed == ["rover"]
+    assert store.load().article("rover") is None
+
+
+# ---- the disk filling up -------------------------------------------------------------------
+
+
+def _disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def fill_disk_at(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """The test's harness: make one step of writing a new index version fail with ENOSPC."""
+    if where == "vectors":
+        monkeypatch.setattr(np, "save", _disk_full)
+    elif where == "faiss":
+        monkeypatch.setattr(VectorIndex, "save", _disk_full)
+    else:  # the new CURRENT pointer, written after the version folder is in place
+        write_text = Path.write_text
+
+        def failing_write_text(self: Path, *args: Any, **kwargs: Any) -> int:
+            if self.name.startswith(".CURRENT."):
+                _disk_full()
+            return write_text(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", failing_write_text)
+
+
+@pytest.mark.parametrize("where", ["vectors", "faiss", "pointer"])
+def test_disk_full_keeps_the_old_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    index = tmp_path / "index"
+    store = IndexStore(index, FakeEmbedder())
+    store.reindex(corpus)
+    old_version = store.current_version()
+    before = sorted(p.name for p in index.iterdir())
+    _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
+
+    fill_disk_at(monkeypatch, where)
+    with pytest.raises(StorageError, match="no space left on the disk") as caught:
+        store.reindex(corpus)
+    monkeypatch.undo()
+
+    assert "the previous index" in str(caught.value) and "\n" not in str(caught.value)
+    assert store.current_version() == old_version
+    assert sorted(p.name for p in index.iterdir()) == before  # no temporary or half-made version left
+    assert [r.id for r in store.load().articles] == ["china-first-woman-spacewalk"]
+    assert store.reindex(corpus).added == ["rover"]  # with space again, the reindex goes through
+
+
+# ---- oversized articles ------------------------------------------------------------------------
+
+
+def test_huge_article_is_skipped_without_reading_it(corpus: Path, tmp_path: Path) -> None:
+    huge = corpus / "huge.txt"
+    with huge.open("wb") as handle:  # 50 MB, sparse: nothing is really written
+        handle.truncate(50 * 1024 * 1024)
+    store = IndexStore(tmp_path / "index", FakeEmbedder(), max_article_bytes=5_000_000)
+    tracemalloc.start()
+    try:
+        report = store.reindex(corpus)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.skipped == {"huge.txt": "52,428,800 bytes, over the limit of 5,000,000"}
+    assert peak < 10 * 1024 * 1024  # the 50 MB were never read into memory
+    assert [r.id for r in store.load().articles] == ["china-first-woman-spacewalk"]

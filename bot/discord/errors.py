@@ -8,7 +8,10 @@ message handlers (`Client.on_error`) alike:
 2. An expected user error from the core (a question that cannot be asked, an
    unknown article, an article that cannot be read or fetched): its message,
    ephemeral. Logged at INFO.
-3. Anything else: logged in full with its traceback, and the user gets a short
+3. Discord itself failing to take a reply (HTTP 5xx, or 429 after discord.py
+   has waited out and retried): logged as a warning, and the user is told to
+   try again (when even that reply gets through).
+4. Anything else: logged in full with its traceback, and the user gets a short
    generic message. Nothing is swallowed: if even that reply fails, the
    failure is logged too.
 """
@@ -71,6 +74,30 @@ def user_message(error: BaseException) -> str | None:
     return None
 
 
+def discord_failure(error: BaseException) -> str | None:
+    """What to tell the user when Discord would not take a reply; None for other errors."""
+    if isinstance(error, discord.DiscordServerError) or (
+        isinstance(error, discord.HTTPException) and error.status == 429
+    ):
+        return f"Discord did not accept my reply (HTTP {error.status}); please try again in a moment."
+    return None
+
+
+def _explain(error: BaseException, where: str) -> str:
+    """Log `error` as its kind deserves and return what the user is told."""
+    text = user_message(error)
+    if text is not None:
+        log.info("%s refused: %s", where, text)
+        return text
+    text = discord_failure(error)
+    if text is not None:
+        assert isinstance(error, discord.HTTPException)
+        log.warning("%s: Discord answered HTTP %s (%s)", where, error.status, error.text or "no details")
+        return text
+    log.error("%s failed", where, exc_info=error)
+    return GENERIC_FAILURE
+
+
 def _where(interaction: discord.Interaction) -> str:
     name = interaction.command.qualified_name if interaction.command else interaction.type.name
     where = f"guild {interaction.guild_id}, channel {interaction.channel_id}"
@@ -79,13 +106,7 @@ def _where(interaction: discord.Interaction) -> str:
 
 async def answer_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong (ephemeral when the reply is still open) and log it."""
-    error = unwrap(error)
-    text = user_message(error)
-    if text is None:
-        log.error("%s failed", _where(interaction), exc_info=error)
-        text = GENERIC_FAILURE
-    else:
-        log.info("%s refused: %s", _where(interaction), text)
+    text = _explain(unwrap(error), _where(interaction))
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -102,17 +123,11 @@ async def answer_interaction_error(interaction: discord.Interaction, error: Base
 
 async def answer_message_error(message: discord.Message | None, error: BaseException, event: str) -> None:
     """The same for message handlers: a short reply to the message."""
-    error = unwrap(error)
-    text = user_message(error)
     if message is None:
         where = event
     else:
         where = f"{event} (message {message.id}, user {message.author.id}, channel {message.channel.id})"
-    if text is None:
-        log.error("%s failed", where, exc_info=error)
-        text = GENERIC_FAILURE
-    else:
-        log.info("%s refused: %s", where, text)
+    text = _explain(unwrap(error), where)
     if message is None:
         return
     try:

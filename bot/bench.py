@@ -1,0 +1,534 @@
+"""Measured speed and scale: what `python -m bot bench` prints.
+
+One run measures, on this machine:
+
+- warm question latency through `ArticleQA.ask` (p50/p95/p99) at the seed corpus
+  and at larger corpora, beside the time of embedding the question alone;
+- the vector search on its own, its memory, and its recall@10 against exact search;
+- the throughput of a real reindex beside the model's raw encode throughput;
+- adding one article to a large index, beyond that article's own embedding;
+- peak memory, and cold start to a first answer in a fresh process.
+
+The larger corpora are the real articles (the seed corpus and the benchmark
+articles) copied many times under new ids: real text, so BM25, sentence scoring
+and citations do their real work. Embedding a million passages would take hours
+on two cores, so their passage vectors are synthetic, made from the real ones
+(see SYNTHETIC_NOTE); sentence vectors are the real ones of the copied text, and
+questions are embedded by the model as usual. These indexes are written to disk
+and loaded as the bot loads any index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import math
+import os
+import resource
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+import psutil
+
+from bot.articles import find_article_files
+from bot.embedding import Embedder
+from bot.engine import ArticleQA, QuestionError
+from bot.settings import Settings
+from bot.store import ArticleRecord, IndexSnapshot, IndexStore
+
+SEED = 0  # the size that stands for the seed corpus itself
+NAMED_SIZES = {"seed": SEED, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+ADD_AT = 100_000  # the index size the one-article addition is measured at (when run)
+NOISE = 0.35  # spread of the synthetic vectors around their source (see SYNTHETIC_NOTE)
+DEPTH = 30  # passages the retriever asks the vector index for
+SYNTHETIC_NOTE = (
+    "Synthetic passage vectors: normalise(w·c + (1−w)·p + {noise}·g/√d), with c the real vector of "
+    "the passage's source, p a random real passage or sentence vector, w uniform in [0.55, 1] and g "
+    "Gaussian; the first copy of each article keeps its real vectors. Sentence vectors are the real "
+    "ones; questions are embedded by the model."
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    measure: str
+    corpus: str
+    result: str
+    beside: str = ""
+    ratio: str = ""
+    target: str = ""
+
+
+@dataclass
+class BenchPlan:
+    """What to measure, and with what."""
+
+    corpus_dir: Path  # the seed corpus
+    article_dirs: list[Path]  # real articles for the reindex and the larger corpora (corpus_dir first)
+    seed_questions: list[str]
+    questions: list[str]  # for the larger corpora
+    sizes: list[int]  # passages; SEED for the seed corpus
+    workdir: Path
+    question_count: int = 200
+    encode_twice: bool = True  # raw encode before and after the reindex (load drifts)
+    add_article: bool = True
+    cold_start_command: list[str] | None = None  # e.g. [python, "-m", "bot"]; None skips it
+    cold_start_args: Sequence[str] = ()  # options for its `ask`, e.g. the model
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'seed,10k,100k,1m' (or plain numbers of passages) as sizes, smallest first."""
+    sizes = set()
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        if part in NAMED_SIZES:
+            sizes.add(NAMED_SIZES[part])
+            continue
+        scale = {"k": 1_000, "m": 1_000_000}.get(part[-1], 1)
+        number = part[:-1] if scale > 1 else part
+        try:
+            sizes.add(int(float(number) * scale))
+        except ValueError:
+            raise ValueError(f"{part!r} is not a size (seed, 10k, 100k, 1m or a number)") from None
+    return sorted(sizes)
+
+
+def size_name(passages: int) -> str:
+    if passages == SEED:
+        return "seed"
+    if passages % 1_000_000 == 0:
+        return f"{passages // 1_000_000}M"
+    if passages % 1_000 == 0:
+        return f"{passages // 1_000}k"
+    return str(passages)
+
+
+class TimedEmbedder:
+    """An embedder that adds up the time spent embedding."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.seconds = 0.0
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        began = time.perf_counter()
+        try:
+            return self.inner.embed(texts, batch_size=batch_size)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+
+def run(plan: BenchPlan, model: Embedder, say: Callable[[str], None] = lambda _: None) -> list[Row]:
+    """Measure everything in `plan`; `say` hears what is being done."""
+    embedder = TimedEmbedder(model)
+    rows: list[Row] = []
+    memory: list[tuple[int, int, str]] = []  # (RSS, of it mapped files, where) while answering
+    plan.workdir.mkdir(parents=True, exist_ok=True)
+    embedder.embed(["warming up the model"] * 8)
+
+    say("real reindex and raw encode")
+    real, build_row = _build_throughput(plan, embedder)
+    rows.append(build_row)
+    for passages in plan.sizes:
+        gc.collect()
+        if passages == SEED:
+            say("seed corpus")
+            core = ArticleQA(
+                Settings(corpus_dir=plan.corpus_dir, index_dir=plan.workdir / "seed-index"), embedder
+            )
+            core.open()
+            label = f"seed: {core.snapshot.passage_count} passages, real vectors"
+            rows += _latency(
+                core, embedder, plan.seed_questions or plan.questions, plan, label, passages, memory
+            )
+            if plan.cold_start_command:
+                rows.append(_cold_start(plan, plan.corpus_dir, plan.workdir / "seed-index", "seed"))
+            continue
+        say(f"{size_name(passages)} passages: writing the index")
+        rows += _at_size(plan, embedder, real, passages, say, memory)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if memory:
+        rss, mapped, where = max(memory)
+        rows.append(
+            Row(
+                "peak memory (RSS)",
+                f"while answering ({where}); the whole run",
+                f"{_bytes(rss)} ({_bytes(rss - mapped)} private, {_bytes(mapped)} mapped files); "
+                f"{_bytes(peak)}",
+                "the whole run includes writing the synthetic indexes",
+            )
+        )
+    order = ("warm ask", "vector search", "index build", "add one", "cold start", "peak memory")
+    return sorted(rows, key=lambda r: next(i for i, o in enumerate(order) if r.measure.startswith(o)))
+
+
+# ---- build throughput --------------------------------------------------------------
+
+
+def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSnapshot, Row]:
+    """Reindex the real articles from nothing, beside encoding the same texts in one call."""
+    corpus = plan.workdir / "real" / "corpus"
+    shutil.rmtree(plan.workdir / "real", ignore_errors=True)
+    corpus.mkdir(parents=True)
+    for folder in plan.article_dirs:
+        for path in find_article_files(folder):
+            if not (corpus / path.name).exists():
+                shutil.copy(path, corpus / path.name)
+    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
+    texts = _texts_of(corpus, core)
+
+    longest = sorted(texts, key=len, reverse=True)
+    embedder.embed(longest[:128] + longest[-128:])  # the model meets every batch shape once first
+    raw = [_encode_rate(embedder, texts)]
+    embedder.seconds = 0.0
+    began = time.perf_counter()
+    report = core.reindex()
+    took = time.perf_counter() - began
+    embedding = embedder.seconds
+    if plan.encode_twice:
+        raw.append(_encode_rate(embedder, texts))
+    rate = report.texts_embedded / took
+    raw_rate = sum(raw) / len(raw)
+    articles = len(core.snapshot.articles)
+    row = Row(
+        "index build throughput",
+        f"real reindex from nothing: {articles} articles, {report.texts_embedded:,} passages + sentences",
+        f"{rate:.0f} texts/s ({took:.1f} s, of which embedding {embedding:.1f} s)",
+        f"raw encode {raw_rate:.0f} texts/s" + (" (mean of a run before and after)" if len(raw) > 1 else ""),
+        f"{rate / raw_rate:.2f}",
+        _target(rate / raw_rate >= 0.9, "≥ 0.9"),
+    )
+    return core.snapshot, row
+
+
+def _texts_of(corpus: Path, core: ArticleQA) -> list[str]:
+    """The passages and sentences a reindex of `corpus` embeds (parsed, not embedded)."""
+    from bot.articles import load_article
+
+    texts: list[str] = []
+    for path in find_article_files(corpus):
+        record = ArticleRecord.from_article(load_article(path), path.name, core.store.chunking)
+        texts += [c.embedding_text() for c in record.chunks] + [s.text for s in record.sentences]
+    return texts
+
+
+def _encode_rate(embedder: TimedEmbedder, texts: list[str]) -> float:
+    began = time.perf_counter()
+    embedder.embed(texts, batch_size=64)
+    return len(texts) / (time.perf_counter() - began)
+
+
+# ---- latency -----------------------------------------------------------------------
+
+
+def _latency(
+    core: ArticleQA,
+    embedder: TimedEmbedder,
+    questions: Sequence[str],
+    plan: BenchPlan,
+    label: str,
+    passages: int,
+    memory: list[tuple[int, int, str]],
+) -> list[Row]:
+    """Warm `ask` latency beside embedding alone, and the vector search on its own."""
+    count = min(plan.question_count, max(len(questions), 1) * 4)
+    asked = [questions[i % len(questions)] for i in range(count)]
+    for question in asked[:10]:  # warm up caches, allocator and the model
+        _ask(core, question)
+    ask_ms, embed_ms, search_ms = [], [], []
+    vectors = []
+    for question in asked:
+        began = time.perf_counter()
+        _ask(core, question)
+        asked_at = time.perf_counter()
+        vector = embedder.embed([question])[0]
+        embedded_at = time.perf_counter()
+        core.snapshot.vectors.search(vector, DEPTH)
+        searched_at = time.perf_counter()
+        ask_ms.append(1000 * (asked_at - began))
+        embed_ms.append(1000 * (embedded_at - asked_at))
+        search_ms.append(1000 * (searched_at - embedded_at))
+        vectors.append(vector)
+    snapshot = core.snapshot
+    index = snapshot.vectors
+    described = index.describe()
+    kind = str(described["type"])
+    if not index.exact:
+        kind += f" (nlist {described['nlist']}, nprobe {described['nprobe']})"
+    corpus = f"{label}; {kind}"
+    p50, p95, p99 = np.percentile(ask_ms, [50, 95, 99])
+    e50 = float(np.median(embed_ms))
+    ratio = p50 / e50
+    ask_row = Row(
+        "warm ask p50 / p95 / p99",
+        corpus,
+        f"{p50:.1f} / {p95:.1f} / {p99:.1f} ms",
+        f"question embedding p50 {e50:.1f} ms",
+        f"{ratio:.2f}",
+        _target(ratio <= 1.3, "≤ 1.3") if passages == SEED else "",
+    )
+    recall, exact_ms = _recall(snapshot, np.array(vectors))
+    s50, s95 = np.percentile(search_ms, [50, 95])
+    rss = psutil.Process().memory_info()
+    memory.append((int(rss.rss), int(rss.shared), size_name(passages)))
+    index_bytes = index.memory_bytes
+    at_scale = passages >= 1_000_000
+    search_row = Row(
+        "vector search p50 / p95, recall@10, index memory",
+        f"{size_name(passages)}: {len(index):,} vectors; {kind}",
+        f"{s50:.2f} / {s95:.2f} ms, recall {recall:.3f}, {_bytes(index_bytes)} "
+        f"(process RSS {_bytes(rss.rss)}, {_bytes(rss.shared)} of it mapped files)",
+        "exact search, the same" if index.exact else f"exact search p50 {exact_ms:.1f} ms",
+        "",
+        _target(s95 <= 50 and recall >= 0.95 and index_bytes <= 1 << 30, "p95 ≤ 50 ms, recall ≥ 0.95, ≤ 1 GB")
+        if at_scale
+        else "",
+    )
+    return [ask_row, search_row]
+
+
+def _ask(core: ArticleQA, question: str) -> None:
+    with contextlib.suppress(QuestionError):  # a question the bot refuses still took its time
+        core.ask(question)
+
+
+def _recall(snapshot: IndexSnapshot, queries: np.ndarray, k: int = 10) -> tuple[float, float]:
+    """Recall@k of the index against exact search, and exact search's p50 time (ms)."""
+    base = snapshot.chunk_vectors
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    _, truth = faiss.knn(queries, np.ascontiguousarray(base), min(k, len(base)), faiss.METRIC_INNER_PRODUCT)
+    found = [
+        len({i for i, _ in snapshot.vectors.search(q, k)} & set(t.tolist())) / len(t)
+        for q, t in zip(queries, truth, strict=True)
+    ]
+    times = []
+    for q in queries[:20]:
+        began = time.perf_counter()
+        faiss.knn(q[None, :], np.ascontiguousarray(base), DEPTH, faiss.METRIC_INNER_PRODUCT)
+        times.append(1000 * (time.perf_counter() - began))
+    return float(np.mean(found)), float(np.median(times))
+
+
+# ---- the larger corpora -----------------------------------------------------------------
+
+
+def _at_size(
+    plan: BenchPlan,
+    embedder: TimedEmbedder,
+    real: IndexSnapshot,
+    passages: int,
+    say: Callable[[str], None],
+    memory: list[tuple[int, int, str]],
+) -> list[Row]:
+    folder = plan.workdir / size_name(passages)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    sources = list(real.articles)
+    held_out = sources.pop() if plan.add_article and len(sources) > 1 else None
+    adding = held_out is not None and passages == _add_size(plan)
+    records = _copies(sources, passages)
+    chunk_path, sentence_path = folder / "chunks.npy", folder / "sentences.npy"
+    _write_vectors(real, sources, records, chunk_path, sentence_path, np.random.default_rng(passages))
+    store = IndexStore(folder / "index", embedder)
+    store.install(records, np.load(chunk_path, mmap_mode="r"), np.load(sentence_path, mmap_mode="r"))
+    chunk_path.unlink()
+    sentence_path.unlink()
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    if adding:  # the corpus files, so a reindex sees the index as up to date
+        originals = {r.id: (plan.workdir / "real" / "corpus" / r.file).read_bytes() for r in sources}
+        for record in records:
+            (corpus / record.file).write_bytes(originals[record.id.rsplit("-r", 1)[0]])
+    say(f"{size_name(passages)} passages: loading")
+    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=folder / "index"), embedder)
+    began = time.perf_counter()
+    core.open_readonly()
+    load_s = time.perf_counter() - began
+    label = (
+        f"{size_name(passages)}: {core.snapshot.passage_count:,} passages, "
+        f"{core.snapshot.sentence_count:,} sentences ({len(records):,} article copies, "
+        f"loaded in {load_s:.1f} s); synthetic passage vectors"
+    )
+    say(f"{size_name(passages)} passages: asking")
+    rows = _latency(core, embedder, plan.questions or plan.seed_questions, plan, label, passages, memory)
+    if adding and held_out is not None:
+        say(f"{size_name(passages)} passages: adding one article")
+        rows.append(_add_one(plan, core, embedder, held_out, passages))
+        if plan.cold_start_command:
+            rows.append(_cold_start(plan, corpus, folder / "index", size_name(passages)))
+    del core
+    gc.collect()
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+def _add_size(plan: BenchPlan) -> int:
+    """The size the addition is measured at: 100k when run, else the largest under a million."""
+    candidates = [s for s in plan.sizes if SEED < s < 1_000_000]
+    if ADD_AT in candidates:
+        return ADD_AT
+    return max(candidates, default=-1)
+
+
+def _copies(sources: Sequence[ArticleRecord], passages: int) -> list[ArticleRecord]:
+    """Copies of `sources` under new ids and files, until they hold `passages` passages."""
+    records: list[ArticleRecord] = []
+    count = 0
+    for copy in range(math.ceil(passages / max(sum(len(s.chunks) for s in sources), 1))):
+        for source in sources:
+            if count >= passages:
+                break
+            new_id = f"{source.id}-r{copy:05d}"
+            suffix = Path(source.file).suffix
+            records.append(dataclasses.replace(source, id=new_id, file=new_id + suffix))
+            count += len(source.chunks)
+    return records
+
+
+def _write_vectors(
+    real: IndexSnapshot,
+    sources: Sequence[ArticleRecord],
+    records: Sequence[ArticleRecord],
+    chunk_path: Path,
+    sentence_path: Path,
+    rng: np.random.Generator,
+) -> None:
+    """Write the copies' passage vectors (synthetic) and sentence vectors (real) as .npy files."""
+    position = {s.id: real.position(s.id) for s in sources}
+    pool = np.concatenate([np.asarray(real.chunk_vectors), np.asarray(real.sentence_vectors)])
+    dimension = pool.shape[1]
+
+    def source_rows(record: ArticleRecord) -> tuple[np.ndarray, np.ndarray, bool]:
+        source_id, copy = record.id.rsplit("-r", 1)
+        a = position[source_id]
+        assert a is not None
+        chunk0, sentence0 = int(real.chunk_start[a]), int(real.sentence_offset[a])
+        return (
+            np.arange(chunk0, chunk0 + len(record.chunks)),
+            np.arange(sentence0, sentence0 + len(record.sentences)),
+            int(copy) == 0,
+        )
+
+    def chunk_blocks() -> Iterator[np.ndarray]:
+        for batch in _batches(records, 2000):
+            parts = []
+            for record in batch:
+                rows, _, original = source_rows(record)
+                source = np.asarray(real.chunk_vectors[rows])
+                if original:
+                    parts.append(source)
+                    continue
+                weight = rng.uniform(0.55, 1.0, (len(rows), 1)).astype(np.float32)
+                mixed = weight * source + (1 - weight) * pool[rng.integers(0, len(pool), len(rows))]
+                mixed += (NOISE / math.sqrt(dimension)) * rng.standard_normal(mixed.shape, dtype=np.float32)
+                parts.append(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
+            yield np.concatenate(parts)
+
+    def sentence_blocks() -> Iterator[np.ndarray]:
+        for batch in _batches(records, 2000):
+            yield np.concatenate([np.asarray(real.sentence_vectors[source_rows(r)[1]]) for r in batch])
+
+    _write_npy(chunk_path, sum(len(r.chunks) for r in records), dimension, chunk_blocks())
+    _write_npy(sentence_path, sum(len(r.sentences) for r in records), dimension, sentence_blocks())
+
+
+def _batches(items: Sequence[ArticleRecord], size: int) -> Iterator[Sequence[ArticleRecord]]:
+    for at in range(0, len(items), size):
+        yield items[at : at + size]
+
+
+def _write_npy(path: Path, rows: int, dimension: int, blocks: Iterator[np.ndarray]) -> None:
+    """A float32 .npy file written block by block (never whole in memory)."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
+    with path.open("wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {**header, "shape": (rows, dimension)})
+        written = 0
+        for block in blocks:
+            np.ascontiguousarray(block, dtype=np.float32).tofile(handle)
+            written += len(block)
+    if written != rows:
+        raise RuntimeError(f"wrote {written} rows to {path}, expected {rows}")
+
+
+def _add_one(
+    plan: BenchPlan, core: ArticleQA, embedder: TimedEmbedder, article: ArticleRecord, passages: int
+) -> Row:
+    """Copy one new article into the corpus and reindex: the time beyond its embedding."""
+    source = plan.workdir / "real" / "corpus" / article.file
+    embedder.seconds = 0.0
+    began = time.perf_counter()
+    core.add_file(source)
+    report = core.reindex()
+    took = time.perf_counter() - began
+    embedding = embedder.seconds
+    served = core.snapshot.article(article.id) is not None
+    beyond = took - embedding
+    return Row(
+        "add one article (copy into the corpus, reindex, serve)",
+        f"{size_name(passages)} index + {article.id} ({report.texts_embedded} passages + sentences)",
+        f"{beyond:.2f} s beyond its embedding ({took:.2f} s in all, embedding {embedding:.2f} s)"
+        + ("" if served else "; NOT SERVED"),
+        "",
+        "",
+        _target(beyond <= 2.0 and served, "≤ 2 s"),
+    )
+
+
+def _cold_start(plan: BenchPlan, corpus: Path, index: Path, name: str) -> Row:
+    """A fresh `python -m bot ask` on a built index, to its answer on stdout."""
+    assert plan.cold_start_command is not None
+    question = (plan.seed_questions or plan.questions or ["What happened?"])[0]
+    command = [*plan.cold_start_command, "ask", *plan.cold_start_args, "--corpus", str(corpus)]
+    command += ["--index", str(index), question]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "DISCORD_TOKEN": ""}
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800, check=False)
+    took = time.perf_counter() - began
+    result = f"{took:.1f} s" if done.returncode == 0 and done.stdout.strip() else f"failed ({took:.1f} s)"
+    return Row("cold start to first answer", f"`python -m bot ask` on the {name} index", result)
+
+
+# ---- the table ----------------------------------------------------------------------
+
+
+def _target(met: bool, text: str) -> str:
+    return f"{text}: {'met' if met else 'missed'}"
+
+
+def _bytes(count: float) -> str:
+    if count >= 1 << 30:
+        return f"{count / (1 << 30):.2f} GB"
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.0f} MB"
+    return f"{count / (1 << 10):.0f} kB"
+
+
+def render(rows: Sequence[Row], notes: Sequence[str] = ()) -> str:
+    """The rows as a Markdown table, then the notes."""
+    lines = [
+        "| measure | corpus | result | beside | ratio | target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        cells = (row.measure, row.corpus, row.result, row.beside, row.ratio, row.target)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if notes:
+        lines.append("")
+        lines += list(notes)
+    return "\n".join(lines)
+
+
+def machine_note() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    memory = psutil.virtual_memory().total
+    return f"Machine: {os.cpu_count()} cores, {_bytes(memory)} memory; load average {load}."

@@ -1,0 +1,87 @@
+"""The benchmark's table, from tiny corpora and the fake embedder (timings are not checked)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import bot.vectors
+from bot import bench
+from tests.fakes import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+ROVER = """Rover finds ice
+
+The rover found ice near the south pole of the Moon on Tuesday. It drilled twice.
+
+Engineers said the drill reached a depth of 40 centimetres. The mission will last 300 days.
+
+The team plans to send a second rover in 2027, according to the space agency.
+"""
+
+
+def test_parse_sizes() -> None:
+    assert bench.parse_sizes("1m, seed,10k,100k") == [0, 10_000, 100_000, 1_000_000]
+    assert bench.parse_sizes("2500,1.5k") == [1500, 2500]
+    assert [bench.size_name(s) for s in (0, 10_000, 1_000_000, 2500)] == ["seed", "10k", "1M", "2500"]
+    with pytest.raises(ValueError, match="not a size"):
+        bench.parse_sizes("huge")
+
+
+def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.vectors, "EXACT_LIMIT", 300)  # the larger corpus gets an approximate index
+    monkeypatch.setattr(bot.vectors, "MIN_LISTS", 8)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "china-first-woman-spacewalk.txt", corpus)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "rover.txt").write_text(ROVER)
+    questions = ["Who walked in space?", "When did the rover find ice?", "How deep did the drill go?"]
+    plan = bench.BenchPlan(
+        corpus_dir=corpus,
+        article_dirs=[corpus, extra],
+        seed_questions=questions[:1],
+        questions=questions,
+        sizes=[bench.SEED, 600],
+        workdir=tmp_path / "work",
+        question_count=12,
+        encode_twice=False,
+    )
+    said: list[str] = []
+    rows = bench.run(plan, FakeEmbedder(), said.append)
+
+    measures = [(r.measure, r.corpus.split(":")[0]) for r in rows]
+    assert measures[:5] == [
+        ("warm ask p50 / p95 / p99", "seed"),
+        ("warm ask p50 / p95 / p99", "600"),
+        ("vector search p50 / p95, recall@10, index memory", "seed"),
+        ("vector search p50 / p95, recall@10, index memory", "600"),
+        ("index build throughput", "real reindex from nothing"),
+    ]
+    assert measures[5][0] == "add one article (copy into the corpus, reindex, serve)"
+    assert measures[5][1].startswith("600 index + rover (")
+    assert measures[6:] == [("peak memory (RSS)", "while answering (seed); the whole run")] or measures[
+        6:
+    ] == [("peak memory (RSS)", "while answering (600); the whole run")]
+    by_measure = {(r.measure, r.corpus.split(":")[0]): r for r in rows}
+    seed = by_measure[("warm ask p50 / p95 / p99", "seed")]
+    assert seed.target.startswith("≤ 1.3: ") and seed.beside.startswith("question embedding p50")
+    larger = by_measure[("vector search p50 / p95, recall@10, index memory", "600")]
+    assert "ivf-sqfp16" in larger.corpus and "recall" in larger.result
+    assert "copies of real text" not in larger.corpus  # the corpus line says what the vectors are
+    assert "synthetic passage vectors" in by_measure[("warm ask p50 / p95 / p99", "600")].corpus
+    add = next(r for r in rows if r.measure.startswith("add one article"))
+    assert "beyond its embedding" in add.result and "NOT SERVED" not in add.result
+    build = next(r for r in rows if r.measure == "index build throughput")
+    assert build.target.startswith("≥ 0.9: ") and "texts/s" in build.result
+    assert any("writing the index" in s for s in said)
+
+    table = bench.render(rows, ["a note"])
+    lines = table.splitlines()
+    assert lines[0] == "| measure | corpus | result | beside | ratio | target |"
+    assert len([line for line in lines if line.startswith("| ")]) == len(rows) + 2  # header and rule
+    assert lines[-1] == "a note"
+    assert not (tmp_path / "work" / "600").exists()  # the large index is removed after use

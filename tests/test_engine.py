@@ -1,0 +1,144 @@
+"""The core's handling of questions nobody should have to type: empty, huge, invisible, hostile, foreign."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answering import Answer
+from bot.embedding import Embedder
+from bot.engine import ArticleQA, QuestionError, check_question
+from bot.settings import Settings
+from bot.store import StorageError
+from tests.conftest import SEED_ARTICLE
+from tests.fakes import FakeEmbedder
+
+ROCKET_QUESTION = "Which rocket launched the Shenzhou-13 spaceship?"
+ROCKET_SENTENCE = "The Shenzhou-13 spaceship was launched into space on a Long March-2F rocket"
+
+
+@pytest.fixture
+def core(settings: Settings) -> ArticleQA:
+    qa = ArticleQA(settings, FakeEmbedder())
+    qa.open()
+    return qa
+
+
+def assert_well_formed(core: ArticleQA, answer: Answer) -> None:
+    """An answer or a clean abstention, whose every quote is the article's text at the cited place."""
+    if answer.abstained:
+        assert answer.citations == () and answer.text.startswith("The article does not say")
+        return
+    assert answer.citations
+    for citation in answer.citations:
+        record = core.snapshot.article(citation.article)
+        assert record is not None
+        assert record.text[citation.start : citation.end] == citation.text
+        assert citation.text in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "the question is empty"),
+        ("   \n\t ", "the question is empty"),
+        ("\u200b\u200c\u200d\u2060\ufeff\u00ad", "the question is empty"),  # only invisible characters
+        ("x" * 10_000, "the question is 10,000 characters; the limit is 1,000"),
+        ("\U0001f680\U0001f6f0\ufe0f\U0001f469\u200d\U0001f680", "the question has no words in it"),  # emoji
+        ("?!? \u2026 \u2014", "the question has no words in it"),
+    ],
+)
+def test_questions_that_cannot_be_asked(core: ArticleQA, question: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        core.ask(question)
+    assert core.questions_answered == 0
+
+
+def test_zero_width_characters_inside_words_do_not_change_the_answer(core: ArticleQA) -> None:
+    hidden = "Wh\u200bich rock\u200det la\u00adunched the Shen\u200czhou-13 space\u2060ship?\ufeff"
+    assert check_question(hidden, 1000) == ROCKET_QUESTION
+    plain, spiked = core.ask(ROCKET_QUESTION), core.ask(hidden)
+    assert spiked.text == plain.text and spiked.text.startswith(ROCKET_SENTENCE)
+    assert spiked.citations == plain.citations
+
+
+def test_markdown_and_mentions_in_a_question_stay_out_of_the_answer(core: ArticleQA) -> None:
+    question = (
+        "@everyone <@123> <@&456> **Which** rocket `launched` the\n```py\nShenzhou-13\n```\n"
+        "spaceship? [click](https://evil.example) ||spoiler|| # heading"
+    )
+    answer = core.ask(question)
+    assert answer.text.startswith(ROCKET_SENTENCE)
+    for injected in ("@everyone", "<@123>", "<@&456>", "```", "evil.example", "||"):
+        assert injected not in answer.text
+    assert_well_formed(core, answer)
+
+
+def test_an_emoji_decorated_question_is_answered(core: ArticleQA) -> None:
+    answer = core.ask("\U0001f680 Which rocket launched the Shenzhou-13 spaceship? \U0001f680\U0001f30c")
+    assert answer.text.startswith(ROCKET_SENTENCE)
+
+
+@pytest.fixture(scope="module")
+def real_core(real_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> ArticleQA:
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
+    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index")), real_embedder)
+    qa.open()
+    return qa
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Qué cohete lanzó la nave Shenzhou-13?",  # Spanish
+        "谁是第一位在太空行走的中国女性？",  # Chinese
+        "من هي أول امرأة صينية تمشي في الفضاء؟",  # Arabic, right to left
+        "Кто первая китайская женщина, вышедшая в открытый космос?",  # Russian
+        "Wang Yaping 是谁？",  # mixed scripts
+    ],
+)
+def test_questions_in_other_languages_answer_or_abstain_cleanly(real_core: ArticleQA, question: str) -> None:
+    answer = real_core.ask(question)
+    assert answer.question == question
+    assert 0.0 <= answer.confidence <= 1.0
+    assert_well_formed(real_core, answer)
+
+
+# ---- starting on a full disk ---------------------------------------------------------------
+
+
+def _disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_at_start_serves_the_previous_index(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ArticleQA(settings, FakeEmbedder()).open()
+    (corpus / "rover.txt").write_text("Rover news\n\nThe rover found ice near the pole.\n")
+    monkeypatch.setattr(np, "save", _disk_full)
+    core = ArticleQA(settings, FakeEmbedder())
+    with caplog.at_level(logging.ERROR, logger="bot.engine"):
+        assert core.open() is None
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "no space left on the disk" in errors[0]
+    assert [r.id for r in core.snapshot.articles] == ["china-first-woman-spacewalk"]
+    assert core.ask(ROCKET_QUESTION).text.startswith(ROCKET_SENTENCE)
+
+
+def test_a_full_disk_with_no_previous_index_is_an_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(np, "save", _disk_full)
+    with pytest.raises(
+        StorageError, match="the reindex failed: no space left on the disk; no index was written"
+    ):
+        ArticleQA(settings, FakeEmbedder()).open()
+    assert not list(settings.index_dir.glob(".tmp-*")) and not list(settings.index_dir.glob("v-*"))
