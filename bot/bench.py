@@ -37,11 +37,13 @@ import faiss
 import numpy as np
 import psutil
 
-from bot.articles import find_article_files
+from bot.articles import find_article_files, load_article
+from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
 from bot.engine import ArticleQA, QuestionError
 from bot.settings import Settings
 from bot.store import ArticleRecord, IndexSnapshot, IndexStore
+from bot.vectors import faiss_threads
 
 SEED = 0  # the size that stands for the seed corpus itself
 NAMED_SIZES = {"seed": SEED, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -77,7 +79,7 @@ class BenchPlan:
     sizes: list[int]  # passages; SEED for the seed corpus
     workdir: Path
     question_count: int = 200
-    encode_twice: bool = True  # raw encode before and after the reindex (load drifts)
+    build_rounds: int = 2  # reindexes (each between raw encodes); the best of each counts
     add_article: bool = True
     cold_start_command: list[str] | None = None  # e.g. [python, "-m", "bot"]; None skips it
     cold_start_args: Sequence[str] = ()  # options for its `ask`, e.g. the model
@@ -176,7 +178,11 @@ def run(plan: BenchPlan, model: Embedder, say: Callable[[str], None] = lambda _:
 
 
 def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSnapshot, Row]:
-    """Reindex the real articles from nothing, beside encoding the same texts in one call."""
+    """Reindex the real articles from nothing, beside encoding the same texts in one call.
+
+    Raw encodes and reindexes alternate, and the fastest of each counts: on a
+    machine shared with other work, that is the run least disturbed by it.
+    """
     corpus = plan.workdir / "real" / "corpus"
     shutil.rmtree(plan.workdir / "real", ignore_errors=True)
     corpus.mkdir(parents=True)
@@ -184,40 +190,41 @@ def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSn
         for path in find_article_files(folder):
             if not (corpus / path.name).exists():
                 shutil.copy(path, corpus / path.name)
-    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
-    texts = _texts_of(corpus, core)
-
+    texts = _texts_of(corpus)
     longest = sorted(texts, key=len, reverse=True)
     embedder.embed(longest[:128] + longest[-128:])  # the model meets every batch shape once first
+
     raw = [_encode_rate(embedder, texts)]
-    embedder.seconds = 0.0
-    began = time.perf_counter()
-    report = core.reindex()
-    took = time.perf_counter() - began
-    embedding = embedder.seconds
-    if plan.encode_twice:
-        raw.append(_encode_rate(embedder, texts))
-    rate = report.texts_embedded / took
-    raw_rate = sum(raw) / len(raw)
-    articles = len(core.snapshot.articles)
+    runs = []  # (seconds, of which embedding)
+    for _ in range(max(plan.build_rounds, 1)):
+        shutil.rmtree(plan.workdir / "real" / "index", ignore_errors=True)
+        core = ArticleQA(Settings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
+        embedder.seconds = 0.0
+        began = time.perf_counter()
+        report = core.reindex()
+        runs.append((time.perf_counter() - began, embedder.seconds))
+        if plan.build_rounds > 1:
+            raw.append(_encode_rate(embedder, texts))
+    took, embedding = min(runs)
+    rate, raw_rate = report.texts_embedded / took, max(raw)
+    several = f" (best of {len(runs)} reindexes and {len(raw)} encodes)" if len(runs) > 1 else ""
     row = Row(
         "index build throughput",
-        f"real reindex from nothing: {articles} articles, {report.texts_embedded:,} passages + sentences",
+        f"real reindex from nothing: {len(core.snapshot.articles)} articles, "
+        f"{report.texts_embedded:,} passages + sentences",
         f"{rate:.0f} texts/s ({took:.1f} s, of which embedding {embedding:.1f} s)",
-        f"raw encode {raw_rate:.0f} texts/s" + (" (mean of a run before and after)" if len(raw) > 1 else ""),
+        f"raw encode of the same texts {raw_rate:.0f} texts/s{several}",
         f"{rate / raw_rate:.2f}",
         _target(rate / raw_rate >= 0.9, "≥ 0.9"),
     )
     return core.snapshot, row
 
 
-def _texts_of(corpus: Path, core: ArticleQA) -> list[str]:
+def _texts_of(corpus: Path) -> list[str]:
     """The passages and sentences a reindex of `corpus` embeds (parsed, not embedded)."""
-    from bot.articles import load_article
-
     texts: list[str] = []
     for path in find_article_files(corpus):
-        record = ArticleRecord.from_article(load_article(path), path.name, core.store.chunking)
+        record = ArticleRecord.from_article(load_article(path), path.name, ChunkingConfig())
         texts += [c.embedding_text() for c in record.chunks] + [s.text for s in record.sentences]
     return texts
 
@@ -312,10 +319,11 @@ def _recall(snapshot: IndexSnapshot, queries: np.ndarray, k: int = 10) -> tuple[
         for q, t in zip(queries, truth, strict=True)
     ]
     times = []
-    for q in queries[:20]:
-        began = time.perf_counter()
-        faiss.knn(q[None, :], np.ascontiguousarray(base), DEPTH, faiss.METRIC_INNER_PRODUCT)
-        times.append(1000 * (time.perf_counter() - began))
+    with faiss_threads(1):  # as the index searches
+        for q in queries[:20]:
+            began = time.perf_counter()
+            faiss.knn(q[None, :], np.ascontiguousarray(base), DEPTH, faiss.METRIC_INNER_PRODUCT)
+            times.append(1000 * (time.perf_counter() - began))
     return float(np.mean(found)), float(np.median(times))
 
 

@@ -24,6 +24,7 @@ from bot.engine import ArticleQA, QuestionError, check_question
 from bot.evaluation import (
     HIT_FLOOR,
     Fit,
+    Question,
     evaluate,
     fit_confidence,
     load_questions,
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--quick",
         action="store_true",
-        help="40 questions per corpus, raw encode once, and unless --sizes says otherwise seed and 10k only",
+        help="40 questions per corpus, one reindex, and unless --sizes says otherwise seed and 10k only",
     )
     bench.add_argument("--questions", type=int, metavar="N", help="questions per corpus (default 200)")
     bench.add_argument(
@@ -388,8 +389,6 @@ def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     if not args.questions_file.is_file():
         raise CommandError(f"{args.questions_file} is not a file")
     try:
@@ -399,8 +398,14 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     if args.limit:
         questions = questions[: args.limit]
     if args.index is None:  # keep the operator's index out of it
-        scratch = Path(tempfile.mkdtemp(prefix="article-bot-eval-"))
-        settings = settings.with_overrides(index_dir=scratch)
+        with tempfile.TemporaryDirectory(prefix="article-bot-eval-") as scratch:
+            return _run_eval(settings.with_overrides(index_dir=Path(scratch)), args, questions)
+    return _run_eval(settings, args, questions)
+
+
+def _run_eval(settings: Settings, args: argparse.Namespace, questions: list[Question]) -> int:
+    from tqdm import tqdm
+
     if args.threshold is not None:
         settings = settings.with_overrides(abstain_threshold=args.threshold)
     if args.fit:  # fitting needs every question answered, to know which answers were right
@@ -457,7 +462,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         sizes=sizes,
         workdir=workdir,
         question_count=count,
-        encode_twice=not args.quick,
+        build_rounds=1 if args.quick else 2,
         cold_start_command=[sys.executable, "-m", "bot"],
         cold_start_args=["--model", settings.model],
     )

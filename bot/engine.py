@@ -105,10 +105,6 @@ class ArticleQA:
         """Load the index as it is (for processes that share a read-only index)."""
         self._swap(self.store.load())
 
-    def serve(self, snapshot: IndexSnapshot) -> None:
-        """Answer from `snapshot`, one loaded or built elsewhere."""
-        self._swap(snapshot)
-
     def reindex(self, progress: ProgressCallback | None = None, full: bool = False) -> ReindexReport:
         """Incremental reindex; the old snapshot keeps answering until the swap."""
         with self._reindex_lock:

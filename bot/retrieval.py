@@ -336,9 +336,18 @@ def _reuse_plan(
     then the records it adds after them; None when it is not that shape."""
     kept: list[int] = []
     fresh: list[ArticleRecord] = []
+    if old.manifest.get("chunking") != new.manifest.get("chunking"):
+        return None
     for record in new.articles:
         a = old.position(record.id)
-        if a is None or old.articles[a].content_hash != record.content_hash:
+        before = old.articles[a] if a is not None else None
+        if (
+            a is None
+            or before is None
+            or before.content_hash != record.content_hash
+            or len(before.chunks) != len(record.chunks)
+            or len(before.sentences) != len(record.sentences)
+        ):
             fresh.append(record)
         elif fresh or (kept and a <= kept[-1]):
             return None  # an old article after a new one, or out of order: build afresh

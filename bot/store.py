@@ -10,6 +10,14 @@ Layout of the index folder::
 A reindex writes a complete new version folder, fsyncs it, and only then
 points CURRENT at it with `os.replace`. Killing the process at any moment
 leaves CURRENT naming a complete, checksummed version.
+
+Rows keep the previous version's articles in their order and add new ones
+after them, so that adding an article costs what the article costs, not what
+the index holds: the new articles.json starts with the old one's bytes, the
+checksums of unchanged 4 MiB blocks are carried over, large vector files are
+memory-mapped and grow in place into spare rows that no earlier version
+covers (the new version's file is a hard link to the old one), and an
+approximate FAISS index is extended rather than refitted.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class VectorIndex:
         points = min(count, TRAINING_POINTS_PER_LIST * nlist)
         sample = np.sort(np.random.default_rng(0).choice(count, points, replace=False))
         ivf.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
-        ivf.nprobe = max(16, nlist // 8)
+        ivf.nprobe = max(nlist // 8, min(64, nlist // 4))  # an eighth of the clusters, a quarter of few
         index = cls(dimension, ivf, trained_on=count)
         index.add(vectors, ids)
         return index
@@ -124,7 +124,7 @@ class VectorIndex:
         if len(self) == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        with _threads(1):
+        with faiss_threads(1):
             scores, ids = self._index.search(q, min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
 
@@ -138,7 +138,7 @@ class VectorIndex:
 
 
 @contextlib.contextmanager
-def _threads(count: int) -> Iterator[None]:
+def faiss_threads(count: int) -> Iterator[None]:
     """FAISS's OpenMP threads for this thread, for the duration.
 
     One question is searched on one thread: a thread team gains nothing there,

@@ -48,7 +48,7 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
         sizes=[bench.SEED, 600],
         workdir=tmp_path / "work",
         question_count=12,
-        encode_twice=False,
+        build_rounds=1,
     )
     said: list[str] = []
     rows = bench.run(plan, FakeEmbedder(), said.append)
