@@ -211,11 +211,6 @@ RANKING_WEIGHTS = {"dense": 1.0, "coverage": 0.8, "kind": 0.1, "lexical": 0.0, "
 class ScoredSentence:
     record: ArticleRecord
     sentence: Sentence
-    dense: float
-    coverage: float
-    kind: float
-    lexical: float
-    passage: float
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
 
@@ -314,12 +309,10 @@ class Answerer:
                 "kind": has_kind if kind != "other" else 0.5,
                 "lexical": float(lx) / lex_top,
             }
-            item = ScoredSentence(record, sentence, float(d), coverage, has_kind, float(lx), passage)
-            item.features = features
-            item.score = sum(RANKING_WEIGHTS[name] * value for name, value in features.items()) + (
-                RANKING_WEIGHTS["passage"] * passage
+            score = sum(RANKING_WEIGHTS[name] * value for name, value in features.items())
+            scored.append(
+                ScoredSentence(record, sentence, score + RANKING_WEIGHTS["passage"] * passage, features)
             )
-            scored.append(item)
         scored.sort(key=lambda x: -x.score)
         return scored
 
@@ -397,7 +390,7 @@ class Answerer:
             found = lookup.get((id(record), i))
             if found is not None:
                 return found
-            return ScoredSentence(record, record.sentences[i], 0.0, 0.0, 0.0, 0.0, 0.0)
+            return ScoredSentence(record, record.sentences[i])
 
         prev, nxt = neighbour(index - 1), neighbour(index + 1)
         missing_kind = kind != "other" and not holds_kind(kind, best.sentence.text, q_words)

@@ -939,10 +939,7 @@ async def test_run_from_the_command_line_answers_and_stops_on_sigterm(
         message = await standin.say(ALICE_ID, mention("Who walked in space with Wang Yaping?"))
         reply = (await answer_to(standin, message))[0]["content"]
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    logs = stdout.decode() + stderr.decode()
+        logs = "".join(await _collect(process, stop=True))
     assert process.returncode == 0, logs
     assert "Zhai Zhigang" in reply and f"**[1]** {SEED_TITLE}, paragraph" in reply
     assert "reindex: articles: 1 added" in logs and "stopped" in logs
@@ -1236,6 +1233,18 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
+async def _collect(process: Any, *, stop: bool) -> tuple[str, str]:
+    """The process's stdout and stderr once it has ended: SIGTERM first if `stop`, killed after 60 s."""
+    if stop and process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    return stdout.decode(), stderr.decode()
+
+
 async def _start_bot_process(standin: DiscordStandIn, corpus: Path, tmp_path: Path, token: str) -> Any:
     env = {
         **os.environ,
@@ -1269,15 +1278,10 @@ async def test_the_token_never_appears_in_logs_errors_or_status(corpus: Path, tm
         await standin.drop_connection(code=4000)  # a reconnect, logged by discord.py
         await standin.wait_connected()
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
         try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+            logs = "".join(await _collect(process, stop=True))
         finally:
-            if process.returncode is None:
-                process.kill()
             await standin.close()
-    logs = stdout.decode() + stderr.decode()
     assert process.returncode == 0, logs
     # The run was logged in detail (-v) along every path …
     assert "has connected to Gateway" in logs and "RESUMED" in logs and "stopped" in logs
@@ -1302,14 +1306,12 @@ async def test_a_refused_token_is_one_line_without_the_token(corpus: Path, tmp_p
     wrong = "MTIz.wrong-secret-value"
     process = await _start_bot_process(standin, corpus, tmp_path, wrong)
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        stdout, stderr = await _collect(process, stop=False)
     finally:
-        if process.returncode is None:
-            process.kill()
         await standin.close()
-    output = stdout.decode() + stderr.decode()
+    output = stdout + stderr
     assert process.returncode == 1, output
-    assert stderr.decode().splitlines()[-1] == (
+    assert stderr.splitlines()[-1] == (
         "error: Discord refused DISCORD_TOKEN (401 Unauthorized); check the token"
     )
     assert "Traceback" not in output

@@ -43,7 +43,9 @@ def context_from_message(content: str) -> str:
     return " ".join(content.replace("\\", "").replace("**", "").split())
 
 
-class AskingCog(commands.Cog, name="Asking"):
+class QuestionCommands(commands.Cog):
+    """Commands anyone may use where questions are allowed, within the cooldown."""
+
     def __init__(self, bot: ArticleBot) -> None:
         self.bot = bot
 
@@ -51,6 +53,8 @@ class AskingCog(commands.Cog, name="Asking"):
         check_question_place(self.bot, interaction)
         return True
 
+
+class AskingCog(QuestionCommands, name="Asking"):
     # ---- mentions and replies ---------------------------------------------------------
 
     @commands.Cog.listener()

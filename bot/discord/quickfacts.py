@@ -7,29 +7,21 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.digest import key_facts, lead
-from bot.discord.asking import check_question_place
+from bot.discord.asking import QuestionCommands
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.render import facts_pages, search_embed, sources_embed, summary_pages
 from bot.discord.replies import article_autocomplete, resolve_article, send_pages
 from bot.engine import check_question
 
 if TYPE_CHECKING:
-    from bot.discord.client import ArticleBot
+    pass
 
 SEARCH_RESULTS = 8
 
 
-class QuickFactsCog(commands.Cog, name="Quick facts"):
-    def __init__(self, bot: ArticleBot) -> None:
-        self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        check_question_place(self.bot, interaction)
-        return True
-
+class QuickFactsCog(QuestionCommands, name="Quick facts"):
     @app_commands.command(name="facts", description="Key facts of an article: who, when, where, numbers")
     @app_commands.describe(article="the article (default: the newest)")
     @app_commands.autocomplete(article=article_autocomplete)
