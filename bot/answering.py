@@ -238,13 +238,10 @@ class Answerer:
         context: str = "",
     ) -> Answer:
         """Answer `question`; `context` (an earlier question and answer) widens retrieval."""
-        retrieval_text = f"{context} {question}".strip() if context else question
         q_tokens = tokenize([question])[0]
-        r_tokens = tokenize([retrieval_text])[0] if context else q_tokens
-        hits = self.retriever.passages(r_tokens, question_vector, article_ids=article_ids)
+        hits, scored = self.rank(question, question_vector, article_ids, context)
         if not hits:
             return Answer(question, NOT_IN_ARTICLE, True, 0.0)
-        scored = self._score_sentences(question, q_tokens, question_vector, hits)
         best = scored[0]
         best.features = self._confidence_features(question, q_tokens, best, scored)
         confidence = confidence_of(best.features)
@@ -268,6 +265,22 @@ class Answerer:
                 )
                 parts.append(f"{text} [{n}]")
         return Answer(question, " ".join(parts), False, confidence, tuple(citations), (), best.features)
+
+    def rank(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        article_ids: set[str] | None = None,
+        context: str = "",
+    ) -> tuple[list[PassageHit], list[ScoredSentence]]:
+        """The retrieved passages, and their sentences ranked best first (empty when none)."""
+        retrieval_text = f"{context} {question}".strip() if context else question
+        q_tokens = tokenize([question])[0]
+        r_tokens = tokenize([retrieval_text])[0] if context else q_tokens
+        hits = self.retriever.passages(r_tokens, question_vector, article_ids=article_ids)
+        if not hits:
+            return [], []
+        return hits, self._score_sentences(question, q_tokens, question_vector, hits)
 
     # ---- internals -------------------------------------------------------------------
 

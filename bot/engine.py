@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answering import Answer, Answerer, Citation
+from bot.answering import Answer, Answerer, Citation, ScoredSentence
 from bot.articles import (
     SUPPORTED_SUFFIXES,
     ArticleError,
@@ -157,6 +157,17 @@ class ArticleQA:
         answer = live.answerer.answer(cleaned, vector, self.settings.abstain_threshold, article_ids, context)
         self.questions_answered += 1
         return answer
+
+    def rank(self, question: str, context: str = "") -> list[ScoredSentence]:
+        """Candidate sentences for `question` across the index, best first, before
+        any reader or abstention (for building training data and measuring)."""
+        cleaned = check_question(question, self.settings.max_question_chars)
+        live = self._live
+        if live is None:
+            raise IndexError_("the index is not loaded")
+        retrieval_text = f"{context} {cleaned}" if context else cleaned
+        vector = self.embedder.embed([retrieval_text])[0]
+        return live.answerer.rank(cleaned, vector, None, context)[1]
 
     def search(self, query: str, k: int = 5, article: str | None = None) -> list[Citation]:
         """The k passages that best match `query`, best first, each scored by cosine similarity.
