@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.articles import article_id_for, load_article  # noqa: E402
+from bot.articles import article_id_for, load_article
 
 STYLES = {"formal", "casual", "crowd", "followup", "metadata"}
 

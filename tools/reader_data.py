@@ -3,7 +3,7 @@
 Sets (each a folder of `articles/*.txt` and `questions.jsonl`, see datasets/WRITING.md):
 
 - the SQuAD 2.0 benchmark in ../shared/benchmarks/squad2-dev-half (8 Wikipedia articles);
-- datasets/news-train-{a,b,c,d}, wiki-train-{a,b}, seed-train: written for training;
+- datasets/news-train-*, wiki-train-*, seed-train: written for training;
 - datasets/news-val, seed-val: written apart, for measuring only.
 
 Splits, fixed here so that every tool agrees:
@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "datasets"
 SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-half"
 
-TRAIN_SETS = ("news-train-a", "news-train-b", "news-train-c", "news-train-d", "wiki-train-a", "wiki-train-b")
+TRAIN_SETS = tuple(
+    sorted(p.name for p in DATASETS.glob("*-train-*") if (p / "questions.jsonl").is_file())
+)  # news-train-a … and wiki-train-a …
 SEED_TRAIN = "seed-train"
 VALIDATION_SETS = ("news-val", "seed-val")
 SQUAD_CALIBRATION = ("normans",)
@@ -76,7 +78,7 @@ def _split(set_name: str, article: str, question: str, calibration_articles: set
         if article in SQUAD_VALIDATION:
             return "validation"
         return "calibration" if article in SQUAD_CALIBRATION else "train"
-    if set_name == SEED_TRAIN:
+    if set_name.startswith(SEED_TRAIN):  # one article: a quarter of its questions calibrate
         return "calibration" if _hash_quarter(question) else "train"
     return "calibration" if article in calibration_articles else "train"
 
