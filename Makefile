@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint bench eval clean-index
+.PHONY: run test lint bench eval clean-index train-reader
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,3 +31,9 @@ lint: $(STAMP)
 # Latency, build throughput and scale up to a million passages (about 10 minutes; `--quick`: 1).
 bench: $(STAMP)
 	$(PY) -m bot bench
+
+# Train the reader and fit its confidence model again (about 80 minutes on two cores; see README).
+train-reader: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,train]"
+	$(PY) tools/train_reader.py
+	$(PY) tools/fit_confidence.py

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.chunking import Sentence
+from bot.quantities import asked_quantity, holds_quantity
+from bot.reader import Reader, Reading, Window
 from bot.retrieval import HybridRetriever, PassageHit, tokenize
 from bot.store import ArticleRecord
 
@@ -40,9 +42,10 @@ class Citation:
     text: str
     url: str = ""
     score: float = 0.0
+    metadata: str = ""  # for a citation of the article's metadata: which field ("date", "author", …)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "n": self.n,
             "article": self.article,
             "title": self.title,
@@ -52,6 +55,31 @@ class Citation:
             "text": self.text,
             "url": self.url,
         }
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The exact answer: `text` is `article`'s text[start:end] (character offsets)."""
+
+    text: str
+    article: str
+    start: int
+    end: int
+    metadata: str = ""  # when the answer is a metadata field ("date", …): its name; offsets are 0
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "text": self.text,
+            "article": self.article,
+            "start": self.start,
+            "end": self.end,
+        }
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
 
 
 @dataclass(frozen=True)
@@ -63,11 +91,13 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     related: tuple[Citation, ...] = ()  # closest passages when abstaining
     features: dict[str, float] = field(default_factory=dict, compare=False)  # of the best sentence
+    short: ShortAnswer | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
             "question": self.question,
             "answer": self.text,
+            "short_answer": self.short.to_json() if self.short is not None else None,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "citations": [c.to_json() for c in self.citations],
@@ -215,6 +245,25 @@ class ScoredSentence:
     features: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReadSentence:
+    """A candidate sentence with the reader's reading, the confidence model's
+    features and its probability (0…1) that the sentence answers."""
+
+    candidate: ScoredSentence
+    reading: Reading
+    features: dict[str, float]
+    probability: float
+
+
+def candidate_windows(candidates: Sequence[ScoredSentence]) -> list[Window]:
+    """What the reader reads of each candidate: the sentence and the one before it."""
+    return [
+        Window(c.sentence.text, c.record.sentences[c.sentence.index - 1].text if c.sentence.index else "")
+        for c in candidates
+    ]
+
+
 def confidence_of(features: dict[str, float]) -> float:
     z = CONFIDENCE_WEIGHTS["bias"] + sum(
         CONFIDENCE_WEIGHTS[name] * value for name, value in features.items() if name in CONFIDENCE_WEIGHTS
@@ -222,11 +271,67 @@ def confidence_of(features: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+PASSAGES = 8  # passages retrieved per question without a reader (the similarity confidence)
+MAX_SHORT_ANSWER_CHARS = 120  # a longer span is not an "exact answer"; the quote stands alone
+RUNNER_UP_SHARE = 0.6  # a runner-up is quoted when its chance is at least this share of the best's
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """The chance that a candidate sentence answers the question, from its features.
+
+    A logistic model: sigmoid(bias + sum(weights[name] * features[name])), in [0, 1].
+    Features (see Answerer._reader_features): "reader" (the reader's logit),
+    "span" (its span margin over "no answer" / 10), "dense" (cosine, -1…1), "coverage" (idf share of
+    the question's terms in the sentence, 0…1), "ranking" (the retrieval ranking
+    score), "kind" (1 when the sentence holds the kind of thing asked for, 0 when
+    not, 0.5 when the question asks for no particular kind).
+    `threshold`: below it the bot abstains. `passages` and `candidates`: how much
+    retrieval hands the reader. Fitted and chosen by tools/fit_confidence.py and
+    stored in the reader's card; without a fit, the reader's logit alone at 0.5.
+    """
+
+    weights: dict[str, float]
+    bias: float = 0.0
+    threshold: float = 0.5
+    passages: int = 8  # passages retrieved; their sentences are ranked
+    candidates: int = 8  # best-ranked sentences the reader reads
+
+    @classmethod
+    def from_card(cls, card: dict[str, object]) -> ConfidenceModel:
+        fitted = card.get("confidence")
+        if not isinstance(fitted, dict):
+            return cls({"reader": 1.0})
+        return cls(
+            {str(k): float(v) for k, v in fitted["weights"].items()},
+            float(fitted["bias"]),
+            float(fitted["threshold"]),
+            int(fitted.get("passages", 8)),
+            int(fitted.get("candidates", 8)),
+        )
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
 class Answerer:
-    def __init__(self, retriever: HybridRetriever, idf: dict[str, float] | None = None) -> None:
+    """Answers from one index snapshot: retrieval, then the reader (when given), then abstention.
+
+    Without a reader (unit tests with a fake embedder) the older similarity
+    confidence (CONFIDENCE_WEIGHTS) decides.
+    """
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        reader: Reader | None = None,
+        confidence: ConfidenceModel | None = None,
+    ) -> None:
         self.retriever = retriever
         self.snapshot = retriever.snapshot
-        self.idf = idf  # by default from the sentences' document frequencies, read per question
+        self.reader = reader
+        self.confidence = confidence or ConfidenceModel({"reader": 1.0})
         self.sentence_count = retriever.sentences.size
 
     def answer(
@@ -242,6 +347,8 @@ class Answerer:
         hits, scored = self.rank(question, question_vector, article_ids, context)
         if not hits:
             return Answer(question, NOT_IN_ARTICLE, True, 0.0)
+        if self.reader is not None:
+            return self._answer_by_reader(question, hits, scored, threshold, context)
         best = scored[0]
         best.features = self._confidence_features(question, q_tokens, best, scored)
         confidence = confidence_of(best.features)
@@ -277,10 +384,107 @@ class Answerer:
         retrieval_text = f"{context} {question}".strip() if context else question
         q_tokens = tokenize([question])[0]
         r_tokens = tokenize([retrieval_text])[0] if context else q_tokens
-        hits = self.retriever.passages(r_tokens, question_vector, article_ids=article_ids)
+        k = self.confidence.passages if self.reader is not None else PASSAGES
+        hits = self.retriever.passages(r_tokens, question_vector, k=k, article_ids=article_ids)
         if not hits:
             return [], []
         return hits, self._score_sentences(question, q_tokens, question_vector, hits)
+
+    def read(self, question: str, scored: list[ScoredSentence], context: str = "") -> list[ReadSentence]:
+        """The reader's judgement of the best-ranked candidates, most likely answer first.
+        Raises RuntimeError when this answerer has no reader."""
+        if self.reader is None:
+            raise RuntimeError("no reader: build the Answerer with one")
+        candidates = scored[: self.confidence.candidates]
+        readings = self.reader.read(question, candidate_windows(candidates), context)
+        kind = asked_quantity(question)
+        out = []
+        for c, reading in zip(candidates, readings, strict=True):
+            features = self._reader_features(c, reading, kind)
+            out.append(ReadSentence(c, reading, features, self.confidence.probability(features)))
+        out.sort(key=lambda r: -r.probability)
+        return out
+
+    @staticmethod
+    def _reader_features(c: ScoredSentence, reading: Reading, kind: str | None) -> dict[str, float]:
+        if kind is not None:
+            has_kind = 1.0 if holds_quantity(kind, c.sentence.text) else 0.0
+        else:
+            has_kind = c.features.get("kind", 0.5)
+        return {
+            "reader": reading.logit,
+            "span": reading.span_logit / 10.0 if math.isfinite(reading.span_logit) else 0.0,
+            "dense": c.features.get("dense", 0.0),
+            "coverage": c.features.get("coverage", 0.0),
+            "ranking": c.score,
+            "kind": has_kind,
+        }
+
+    def _answer_by_reader(
+        self,
+        question: str,
+        hits: Sequence[PassageHit],
+        scored: list[ScoredSentence],
+        threshold: float,
+        context: str,
+    ) -> Answer:
+        read = self.read(question, scored, context)
+        best = read[0]
+        confidence = best.probability
+        kind = asked_quantity(question)
+        if kind is not None and not holds_quantity(kind, best.candidate.sentence.text):
+            confidence *= MISSING_QUANTITY_FACTOR
+        features = {**best.features, "probability": best.probability}
+        if confidence < threshold:
+            return Answer(question, NOT_IN_ARTICLE, True, confidence, (), self._related(hits), features)
+        chosen = [best]
+        used = len(best.candidate.sentence.text)
+        for runner in read[1:]:
+            if len(chosen) >= MAX_ANSWER_SENTENCES:
+                break
+            size = len(runner.candidate.sentence.text) + 6
+            if (
+                runner.probability >= max(threshold, RUNNER_UP_SHARE * best.probability)
+                and used + size <= MAX_ANSWER_CHARS
+            ):
+                chosen.append(runner)
+                used += size
+        short = self._short_answer(best)
+        citations = []
+        parts = []
+        for n, r in enumerate(chosen, start=1):
+            rec, sentence = r.candidate.record, r.candidate.sentence
+            citations.append(
+                Citation(
+                    n,
+                    rec.id,
+                    rec.title,
+                    sentence.paragraph,
+                    sentence.start,
+                    sentence.end,
+                    sentence.text,
+                    rec.url,
+                    r.probability,
+                )
+            )
+            parts.append(f"\u201c{sentence.text}\u201d [{n}]")
+        text = " ".join(parts)
+        if short is not None:
+            text = f"{short.text} \u2014 {text}"
+        return Answer(question, text, False, confidence, tuple(citations), (), features, short)
+
+    @staticmethod
+    def _short_answer(best: ReadSentence) -> ShortAnswer | None:
+        span = best.reading.span
+        sentence = best.candidate.sentence
+        if span is None:
+            return None
+        start, end = span
+        text = sentence.text[start:end].strip(" ,;:")
+        if not text or len(text) > MAX_SHORT_ANSWER_CHARS or len(text) >= len(sentence.text) - 1:
+            return None
+        start = sentence.start + sentence.text.index(text, start)
+        return ShortAnswer(text, best.candidate.record.id, start, start + len(text))
 
     # ---- internals -------------------------------------------------------------------
 
@@ -364,8 +568,6 @@ class Answerer:
         """Each distinct question token's inverse document frequency over the sentences."""
         n = self.sentence_count
         unseen = math.log(1 + (n + 0.5) / 0.5)
-        if self.idf is not None:
-            return {t: self.idf.get(t, unseen) for t in set(q_tokens)}
         df = self.retriever.sentences.df
         weights = {}
         for t in set(q_tokens):

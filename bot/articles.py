@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import frontmatter
@@ -52,7 +52,7 @@ class Article:
     url: str = ""
     date: str = ""
     source: str = ""
-    meta: dict[str, str] = field(default_factory=dict)
+    author: str = ""
 
     def paragraph_text(self, paragraph: Paragraph) -> str:
         return self.text[paragraph.start : paragraph.end]
@@ -107,7 +107,7 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
         url=meta.pop("url", ""),
         date=meta.pop("date", ""),
         source=meta.pop("source", ""),
-        meta=meta,
+        author=meta.pop("author", ""),
     )
 
 
@@ -163,7 +163,7 @@ def _parse_html(body: str) -> tuple[str, list[str], dict[str, str]]:
     meta: dict[str, str] = {}
     doc = trafilatura.extract_metadata(body)
     if doc is not None:
-        for key in ("title", "url", "date", "sitename"):
+        for key in ("title", "url", "date", "sitename", "author"):
             value = getattr(doc, key, None)
             if value:
                 meta["source" if key == "sitename" else key] = str(value)

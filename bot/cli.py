@@ -17,22 +17,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bot.answering import Answer
+from bot.answering import Answer, ConfidenceModel
 from bot.articles import ArticleError
 from bot.embedding import EmbedderError, SentenceTransformerEmbedder
-from bot.engine import ArticleQA, QuestionError, check_question
-from bot.evaluation import (
-    HIT_FLOOR,
-    Fit,
-    Question,
-    evaluate,
-    fit_confidence,
-    load_questions,
-    off_article_records,
-    render_table,
-)
+from bot.engine import ArticleQA, QuestionError, check_question, follow_up_context
+from bot.evaluation import Question, evaluate, load_questions, render_table, tallies_by_style
 from bot.fetch import FetchError, fetch_article
 from bot.formatting import render_answer
+from bot.reader import Reader
 from bot.settings import Settings, SettingsError
 from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport, describe_os_error
 
@@ -133,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("questions_file", type=Path, metavar="QUESTIONS.jsonl")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument(
+        "--articles", metavar="ID,…", help="only the questions about these articles (the corpus stays whole)"
+    )
+    evaluate.add_argument(
         "--per-article", action="store_true", help="answer each question from its own article"
     )
     evaluate.add_argument(
@@ -140,10 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--dump", type=Path, metavar="FILE", help="write every answer as JSONL")
     evaluate.add_argument(
-        "--fit",
-        metavar="ARTICLE,…",
-        help="fit the confidence model on these articles' questions (answering everything first), "
-        "choose the threshold there, and report both splits",
+        "--by-style", action="store_true", help="also one row per style of question (formal, casual, …)"
     )
     command("list", "list the indexed articles", "python -m bot list")
     command("status", "show the index, the model and whether the index is up to date", "python -m bot status")
@@ -231,9 +223,23 @@ def _progress() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     return update, close
 
 
+def load_reader() -> tuple[Reader, ConfidenceModel]:
+    """The shipped reader (on the bundled encoder) and the confidence model fitted on it."""
+    from bot.embedding import resolve_model
+    from bot.reader import ReaderError, TrainedReader
+    from bot.settings import BUNDLED_MODEL
+
+    try:
+        reader = TrainedReader(resolve_model(BUNDLED_MODEL))
+    except ReaderError as exc:
+        raise CommandError(str(exc)) from None
+    return reader, ConfidenceModel.from_card(reader.card)
+
+
 def open_core(settings: Settings, update_index: bool = True) -> ArticleQA:
     embedder = SentenceTransformerEmbedder(settings.model)
-    core = ArticleQA(settings, embedder)
+    reader, confidence = load_reader()
+    core = ArticleQA(settings, embedder, reader=reader, confidence=confidence)
     if update_index:
         update, close = _progress()
         try:
@@ -292,6 +298,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
     iterator = iter(lines)
+    context = ""
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -305,10 +312,12 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
         if question.lower() in {"quit", "exit", ":q"}:
             break
         try:
-            answer = core.ask(question)
+            # Each question may follow up on the one before it: the core weighs both readings.
+            answer = core.ask(question, None, context, context_optional=True)
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
+        context = follow_up_context(question, answer)
         print(render_answer(answer), end="\n\n", flush=True)
     return 0
 
@@ -395,8 +404,13 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         questions = load_questions(args.questions_file)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    if args.articles:
+        wanted = {a.strip() for a in args.articles.split(",") if a.strip()}
+        questions = [q for q in questions if q.article in wanted]
     if args.limit:
         questions = questions[: args.limit]
+    if not questions:
+        raise CommandError(f"{args.questions_file} holds no questions to ask (check --articles and --limit)")
     if args.index is None:  # keep the operator's index out of it
         with tempfile.TemporaryDirectory(prefix="article-bot-eval-") as scratch:
             return _run_eval(settings.with_overrides(index_dir=Path(scratch)), args, questions)
@@ -408,8 +422,6 @@ def _run_eval(settings: Settings, args: argparse.Namespace, questions: list[Ques
 
     if args.threshold is not None:
         settings = settings.with_overrides(abstain_threshold=args.threshold)
-    if args.fit:  # fitting needs every question answered, to know which answers were right
-        settings = settings.with_overrides(abstain_threshold=0.0)
     core = open_core(settings)
     with tqdm(total=len(questions), unit="q", disable=None, file=sys.stderr) as bar:
         tallies, records = evaluate(core, questions, args.per_article, lambda n: bar.update(1))
@@ -419,23 +431,13 @@ def _run_eval(settings: Settings, args: argparse.Namespace, questions: list[Ques
                 handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
     print(
         f"{len(questions)} questions from {args.questions_file}, corpus {settings.corpus_dir}, "
-        f"threshold {settings.abstain_threshold}"
+        f"threshold {core.threshold}"
     )
     print(render_table(tallies))
-    if args.fit:
-        dev = {a.strip() for a in args.fit.split(",") if a.strip()}
-        _print_fit(fit_confidence(records, dev, off_article_records(core, records, dev)))
+    if args.by_style:
+        print()
+        print(render_table(tallies_by_style(records), latency=False))
     return 0
-
-
-def _print_fit(fit: Fit) -> None:
-    print("\nconfidence weights fitted on the dev split:")
-    print(json.dumps({k: round(v, 3) for k, v in fit.weights.items()}, indent=1))
-    print(f"threshold (highest keeping dev answerable hit >= {HIT_FLOOR}): {fit.threshold}")
-    print("| threshold | dev hit | dev abstained | dev overall | test hit | test abstained | test overall |")
-    print("|" + " --- |" * 7)
-    for (t, *dev), (_, *test) in zip(fit.dev_rows, fit.test_rows, strict=True):
-        print(f"| {t:.2f} | " + " | ".join(f"{v:.3f}" for v in (*dev, *test)) + " |")
 
 
 def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -468,8 +470,13 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     )
     began = time.monotonic()
     try:
+        reader, confidence = load_reader()
         rows = bench.run(
-            plan, SentenceTransformerEmbedder(settings.model), lambda m: log.info("bench: %s", m)
+            plan,
+            SentenceTransformerEmbedder(settings.model),
+            lambda m: log.info("bench: %s", m),
+            reader,
+            confidence,
         )
     finally:
         if args.workdir is None:

@@ -11,10 +11,18 @@ import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.answering import Answer, Answerer, Citation, ScoredSentence
+from bot.answering import (
+    NOT_IN_ARTICLE,
+    Answer,
+    Answerer,
+    Citation,
+    ConfidenceModel,
+    ReadSentence,
+    ScoredSentence,
+)
 from bot.articles import (
     SUPPORTED_SUFFIXES,
     ArticleError,
@@ -26,8 +34,10 @@ from bot.articles import (
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
 from bot.fetch import fetch_article
+from bot.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.reader import Reader
 from bot.retrieval import HybridRetriever, normalize_question, tokenize
-from bot.settings import Settings
+from bot.settings import SIMILARITY_ABSTAIN_THRESHOLD, Settings
 from bot.store import (
     CorpusError,
     IndexError_,
@@ -58,6 +68,17 @@ def check_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
+def follow_up_context(question: str, answer: Answer) -> str:
+    """What a follow-up is read with: the earlier question and the gist of its answer
+    (the exact answer, else the first quoted sentence; nothing when it abstained)."""
+    if answer.abstained:
+        return question
+    if answer.short is not None:
+        return f"{question} {answer.short.text}"
+    first = answer.citations[0].text if answer.citations else ""
+    return f"{question} {first}".strip()
+
+
 @dataclass(frozen=True)
 class _Live:
     snapshot: IndexSnapshot
@@ -65,11 +86,31 @@ class _Live:
 
 
 class ArticleQA:
+    """The core: index, retrieval, reader and answers, reindex and corpus changes.
+
+    `reader`: the trained reader (bot/reader.py) and the confidence model fitted on
+    top of it; None answers with the similarity confidence alone (tests with a
+    fake embedder use that).
+    """
+
     def __init__(
-        self, settings: Settings, embedder: Embedder, chunking: ChunkingConfig | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        chunking: ChunkingConfig | None = None,
+        reader: Reader | None = None,
+        confidence: ConfidenceModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.reader = reader
+        self.confidence = confidence
+        if settings.abstain_threshold is not None:
+            self.threshold = settings.abstain_threshold
+        elif reader is not None and confidence is not None:
+            self.threshold = confidence.threshold
+        else:
+            self.threshold = SIMILARITY_ABSTAIN_THRESHOLD
         self.store = IndexStore(settings.index_dir, embedder, chunking, settings.max_article_bytes)
         self._live: _Live | None = None
         self._reindex_lock = threading.Lock()
@@ -126,7 +167,7 @@ class ArticleQA:
         # tokens of unchanged articles, and its BM25 indexes when rows were only added.
         previous = self._live.answerer.retriever if self._live is not None else None
         retriever = HybridRetriever(snapshot, previous)
-        self._live = _Live(snapshot, Answerer(retriever))
+        self._live = _Live(snapshot, Answerer(retriever, self.reader, self.confidence))
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -142,7 +183,28 @@ class ArticleQA:
 
     # ---- questions ---------------------------------------------------------------------
 
-    def ask(self, question: str, article: str | None = None, context: str = "") -> Answer:
+    def ask(
+        self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+    ) -> Answer:
+        """Answer `question`, from `article` alone when given (QuestionError if unknown).
+
+        `context`: the earlier question and answer a follow-up is read with (see
+        follow_up_context), in retrieval, the reader and the confidence. With
+        `context_optional` (a question that may or may not follow up, such as the
+        next question of the same person), it is answered both with and without
+        the context, and the more confident answer is kept.
+        Raises QuestionError for an empty or too long question, IndexError_ before
+        the index is loaded.
+        """
+        answer = self._ask(question, article, context)
+        if context and context_optional:
+            alone = self._ask(question, article, "")
+            if alone.confidence >= answer.confidence:
+                answer = alone
+        self.questions_answered += 1
+        return answer
+
+    def _ask(self, question: str, article: str | None, context: str) -> Answer:
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
@@ -152,11 +214,38 @@ class ArticleQA:
             if live.snapshot.article(article) is None:
                 raise QuestionError(f"no article {article!r} in the index")
             article_ids = {article}
-        retrieval_text = f"{context} {cleaned}" if context else cleaned
-        vector = self.embedder.embed([retrieval_text])[0]
-        answer = live.answerer.answer(cleaned, vector, self.settings.abstain_threshold, article_ids, context)
-        self.questions_answered += 1
+        field = metadata_field(cleaned)
+        if field is not None:
+            answer = self._answer_metadata(cleaned, field, live, article_ids, context)
+        else:
+            expanded = live.answerer.retriever.expand(cleaned)
+            retrieval_text = f"{context} {expanded}" if context else expanded
+            vector = self.embedder.embed([retrieval_text])[0]
+            answer = live.answerer.answer(expanded, vector, self.threshold, article_ids, context)
+            answer = replace(answer, question=cleaned)
         return answer
+
+    def _answer_metadata(
+        self, question: str, field: str, live: _Live, article_ids: set[str] | None, context: str
+    ) -> Answer:
+        """A question about an article itself, answered from its metadata."""
+        snapshot = live.snapshot
+        if article_ids is not None:
+            record = snapshot.article(next(iter(article_ids)))
+        elif len(snapshot.articles) == 1:
+            record = snapshot.articles[0]
+        else:  # the article the rest of the question (or the conversation) is about, else the newest
+            text = f"{context} {strip_metadata_words(question)}".strip()
+            if text:
+                hits = live.answerer.retriever.passages(
+                    tokenize([text])[0], self.embedder.embed([text])[0], k=1
+                )
+                record = snapshot.chunk(hits[0].row)[0] if hits else None
+            else:
+                record = max(enumerate(snapshot.articles), key=lambda p: (p[1].date, p[0]))[1]
+        if record is None:
+            return Answer(question, NOT_IN_ARTICLE, True, 0.0)
+        return metadata_answer(question, field, record)
 
     def rank(self, question: str, context: str = "") -> list[ScoredSentence]:
         """Candidate sentences for `question` across the index, best first, before
@@ -168,6 +257,15 @@ class ArticleQA:
         retrieval_text = f"{context} {cleaned}" if context else cleaned
         vector = self.embedder.embed([retrieval_text])[0]
         return live.answerer.rank(cleaned, vector, None, context)[1]
+
+    def read(self, question: str, context: str = "") -> list[ReadSentence]:
+        """The reader's judgement of the candidates for `question`, most likely first,
+        before abstention (for fitting the confidence model). Needs a reader."""
+        live = self._live
+        if live is None:
+            raise IndexError_("the index is not loaded")
+        scored = self.rank(question, context)
+        return live.answerer.read(check_question(question, self.settings.max_question_chars), scored, context)
 
     def search(self, query: str, k: int = 5, article: str | None = None) -> list[Citation]:
         """The k passages that best match `query`, best first, each scored by cosine similarity.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.answering import Answer
-from bot.engine import ArticleQA
+from bot.engine import ArticleQA, follow_up_context
 from bot.retrieval import tokenize
 
 MAX_ANSWER_CHARS = 400
@@ -26,10 +26,14 @@ MAX_ANSWER_CHARS = 400
 
 @dataclass(frozen=True)
 class Question:
+    """One line of a question set; `previous` names the question a follow-up follows."""
+
     article: str
     question: str
     answers: tuple[str, ...]
     is_impossible: bool
+    style: str = ""
+    previous: str = ""
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -45,6 +49,8 @@ def load_questions(path: Path) -> list[Question]:
                     question=str(data["question"]),
                     answers=tuple(str(a) for a in data.get("answers", [])),
                     is_impossible=bool(data.get("is_impossible", not data.get("answers"))),
+                    style=str(data.get("style", "")),
+                    previous=str(data.get("previous", "")).strip(),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -76,18 +82,29 @@ def strip_markers(text: str) -> str:
 
 @dataclass
 class Tally:
-    """Hits and abstentions of one system over a question set."""
+    """Hits and abstentions of one system over a question set.
+
+    An answerable question is counted three ways: its short answer, its first
+    quoted sentence and its whole answer (at most 400 characters) each hold a
+    gold span or not. Overall counts whole-answer hits and right abstentions.
+    """
 
     name: str
     answerable: int = 0
     unanswerable: int = 0
     hits: int = 0
+    short_hits: int = 0
+    first_hits: int = 0
     abstained_correctly: int = 0
     abstained_wrongly: int = 0
     lengths: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-    def add(self, question: Question, text: str, abstained: bool, seconds: float) -> bool:
+    def add(
+        self, question: Question, text: str, abstained: bool, seconds: float, short: str = "", first: str = ""
+    ) -> bool:
+        """Count one answer: `text` the whole answer, `short` its exact answer, `first`
+        its first quoted sentence. True when it is right (a hit, or a right abstention)."""
         self.seconds.append(seconds)
         if not abstained:
             self.lengths.append(len(strip_markers(text)))
@@ -97,15 +114,22 @@ class Tally:
             return abstained
         self.answerable += 1
         self.abstained_wrongly += abstained
-        hit = not abstained and is_hit(strip_markers(text), question.answers)
+        if abstained:
+            return False
+        self.short_hits += bool(short) and is_hit(short, question.answers)
+        self.first_hits += bool(first) and is_hit(first, question.answers)
+        hit = is_hit(strip_markers(text), question.answers)
         self.hits += hit
         return hit
 
     def row(self) -> dict[str, float]:
         total = self.answerable + self.unanswerable
         ms = np.array(self.seconds) * 1000 if self.seconds else np.zeros(1)
+        answerable = max(self.answerable, 1)
         return {
-            "answerable_hit": self.hits / max(self.answerable, 1),
+            "answerable_hit": self.hits / answerable,
+            "short_hit": self.short_hits / answerable,
+            "first_hit": self.first_hits / answerable,
             "unanswerable_abstained": self.abstained_correctly / max(self.unanswerable, 1),
             "overall": (self.hits + self.abstained_correctly) / max(total, 1),
             "mean_chars": float(np.mean(self.lengths)) if self.lengths else 0.0,
@@ -116,16 +140,19 @@ class Tally:
 
 @dataclass
 class Record:
-    """One question's outcome, for fitting the confidence model."""
+    """One question's outcome."""
 
     question: Question
     answer: Answer
     hit: bool
+    context: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
             **self.answer.to_json(),
             "article": self.question.article,
+            "style": self.question.style,
+            "context": self.context,
             "gold": list(self.question.answers),
             "is_impossible": self.question.is_impossible,
             "hit": self.hit,
@@ -139,7 +166,13 @@ def evaluate(
     per_article: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Tally], list[Record]]:
-    """Run the bot and the two top-sentence baselines on the same questions."""
+    """Run the bot and the two top-sentence baselines on the same questions.
+
+    A follow-up (a question with `previous`) is asked after its earlier question,
+    with that question and the bot's answer to it as context, as in a chat.
+    Returns the tallies (bot, BM25, dense, question embedding alone) and the bot's
+    record of every question.
+    """
     snapshot = core.snapshot
     known = {r.id for r in snapshot.articles}
     bot, bm25, dense, embed_only = (
@@ -155,17 +188,28 @@ def evaluate(
         else np.zeros(0, dtype=int)
     )
     sentence_texts = [s.text for r in snapshot.articles for s in r.sentences]
+    answered: dict[tuple[str, str], Answer] = {}
     records = []
     for i, question in enumerate(questions):
         article = question.article if per_article and question.article in known else None
+        context = ""
+        if question.previous:
+            key = (question.article, question.previous)
+            if key not in answered:
+                answered[key] = core.ask(question.previous, article=article)
+            context = follow_up_context(question.previous, answered[key])
         began = time.perf_counter()
-        answer = core.ask(question.question, article=article)
+        answer = core.ask(question.question, article=article, context=context)
         took = time.perf_counter() - began
-        hit = bot.add(question, answer.text, answer.abstained, took)
-        records.append(Record(question, answer, hit and not question.is_impossible))
+        answered[(question.article, question.question)] = answer
+        first = answer.citations[0].text if answer.citations else ""
+        short = answer.short.text if answer.short is not None else ""
+        hit = bot.add(question, answer.text, answer.abstained, took, short, first)
+        records.append(Record(question, answer, hit and not question.is_impossible, context))
 
+        retrieval_text = f"{context} {question.question}".strip()
         began = time.perf_counter()
-        vector = core.embedder.embed([question.question])[0]
+        vector = core.embedder.embed([retrieval_text])[0]
         embed_only.add(question, "", True, time.perf_counter() - began)
 
         mask = None
@@ -173,116 +217,54 @@ def evaluate(
             owner = next(j for j, r in enumerate(snapshot.articles) if r.id == article)
             mask = sentence_owner == owner
         began = time.perf_counter()
-        lexical = retriever.sentences.scores(tokenize([question.question])[0])
+        lexical = retriever.sentences.scores(tokenize([retrieval_text])[0])
         if mask is not None:
             lexical = np.where(mask, lexical, -1.0)
-        bm25.add(question, sentence_texts[int(np.argmax(lexical))], False, time.perf_counter() - began)
+        top = sentence_texts[int(np.argmax(lexical))]
+        bm25.add(question, top, False, time.perf_counter() - began, first=top)
         cosine = snapshot.sentence_vectors @ vector
         if mask is not None:
             cosine = np.where(mask, cosine, -2.0)
-        dense.add(question, sentence_texts[int(np.argmax(cosine))], False, 0.0)
+        top = sentence_texts[int(np.argmax(cosine))]
+        dense.add(question, top, False, 0.0, first=top)
         if progress:
             progress(i + 1)
     return [bot, bm25, dense, embed_only], records
 
 
-def render_table(tallies: list[Tally]) -> str:
+def tallies_by_style(records: list[Record]) -> list[Tally]:
+    """The bot's tally for each style of question (formal, casual, …), from its records."""
+    by_style: dict[str, Tally] = {}
+    for r in records:
+        tally = by_style.setdefault(r.question.style or "unstyled", Tally(r.question.style or "unstyled"))
+        first = r.answer.citations[0].text if r.answer.citations else ""
+        short = r.answer.short.text if r.answer.short is not None else ""
+        tally.add(r.question, r.answer.text, r.answer.abstained, 0.0, short, first)
+    return [by_style[k] for k in sorted(by_style)]
+
+
+def render_table(tallies: list[Tally], latency: bool = True) -> str:
     header = (
-        "| system | answerable hit | unanswerable abstained | overall | mean answer chars | p50 ms | p95 ms |"
+        "| system | answerable: short answer | first sentence | whole answer | unanswerable abstained "
+        "| overall | mean answer chars |"
     )
-    lines = [header, "|" + " --- |" * 7]
+    columns = 7
+    if latency:
+        header += " p50 ms | p95 ms |"
+        columns += 2
+    lines = [header, "|" + " --- |" * columns]
     for tally in tallies:
         r = tally.row()
         if tally.name == "question embedding alone":
-            lines.append(f"| {tally.name} | – | – | – | – | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+            lines.append(f"| {tally.name} | – | – | – | – | – | – | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
             continue
-        lines.append(
-            f"| {tally.name} | {r['answerable_hit']:.3f} | {r['unanswerable_abstained']:.3f} | "
-            f"{r['overall']:.3f} | {r['mean_chars']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        short = "–" if tally.name.endswith("top sentence") else f"{r['short_hit']:.3f}"
+        line = (
+            f"| {tally.name} ({tally.answerable} + {tally.unanswerable}) | {short} | {r['first_hit']:.3f} | "
+            f"{r['answerable_hit']:.3f} | {r['unanswerable_abstained']:.3f} | {r['overall']:.3f} | "
+            f"{r['mean_chars']:.0f} |"
         )
+        if latency:
+            line += f" {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        lines.append(line)
     return "\n".join(lines)
-
-
-HIT_FLOOR = 0.80  # the threshold is the highest that keeps this answerable hit rate on the dev split
-
-
-@dataclass(frozen=True)
-class Fit:
-    weights: dict[str, float]
-    threshold: float
-    dev_rows: list[tuple[float, float, float, float]]  # threshold, hit, abstained, overall
-    test_rows: list[tuple[float, float, float, float]]
-
-
-def off_article_records(core: ArticleQA, records: list[Record], dev_articles: set[str]) -> list[Record]:
-    """Unanswerable examples of the everyday kind: each dev question asked of another article.
-
-    SQuAD 2.0's unanswerable questions are written to look answerable from
-    their own article; people also ask about things an article never covers.
-    Asking every answerable dev question of the next dev article (by name)
-    supplies that second kind to the fit.
-    """
-    articles = sorted(a for a in dev_articles if core.snapshot.article(a) is not None)
-    if len(articles) < 2:
-        return []
-    other = {a: articles[(i + 1) % len(articles)] for i, a in enumerate(articles)}
-    extra = []
-    for record in records:
-        q = record.question
-        if q.is_impossible or q.article not in other:
-            continue
-        answer = core.ask(q.question, article=other[q.article])
-        extra.append(Record(Question(other[q.article], q.question, (), True), answer, False))
-    return extra
-
-
-def fit_confidence(records: list[Record], dev_articles: set[str], extra: list[Record] | None = None) -> Fit:
-    """Fit the confidence model on the dev articles' questions; pick the threshold there.
-
-    The label is "this answer is right": answerable and hit. Unanswerable
-    questions and misses are negatives, so confidence estimates the chance the
-    answer is right, and abstaining below it trades misses for abstentions.
-    `extra` records join the training set but not the threshold choice.
-    """
-    from sklearn.linear_model import LogisticRegression  # a dev dependency, used only here
-
-    names = sorted(records[0].answer.features)
-    dev = [r for r in records if r.question.article in dev_articles]
-    test = [r for r in records if r.question.article not in dev_articles]
-    if not dev or not test:
-        raise ValueError("the dev articles must hold some, but not all, of the questions")
-
-    def matrix(rows: list[Record]) -> np.ndarray:
-        return np.array([[r.answer.features[n] for n in names] for r in rows])
-
-    model = LogisticRegression(C=1.0, max_iter=5000)
-    train = dev + (extra or [])
-    model.fit(matrix(train), np.array([r.hit for r in train], dtype=int))
-    weights = {"bias": float(model.intercept_[0])}
-    weights.update({n: float(w) for n, w in zip(names, model.coef_[0], strict=True)})
-    grid = [round(t, 2) for t in np.arange(0.0, 0.71, 0.05)]
-    dev_rows = _sweep(dev, model.predict_proba(matrix(dev))[:, 1], grid)
-    test_rows = _sweep(test, model.predict_proba(matrix(test))[:, 1], grid)
-    eligible = [t for t, hit, _, _ in dev_rows if hit >= HIT_FLOOR]
-    return Fit(weights, max(eligible, default=0.0), dev_rows, test_rows)
-
-
-def _sweep(
-    rows: list[Record], confidence: np.ndarray, grid: list[float]
-) -> list[tuple[float, float, float, float]]:
-    answerable = np.array([not r.question.is_impossible for r in rows])
-    hit = np.array([r.hit for r in rows])
-    out = []
-    for t in grid:
-        keep = confidence >= t
-        hits = int((hit & keep).sum())
-        abstained = int((~answerable & ~keep).sum())
-        out.append(
-            (
-                t,
-                hits / max(int(answerable.sum()), 1),
-                abstained / max(int((~answerable).sum()), 1),
-                (hits + abstained) / len(rows),
-            )
-        )
-    return out

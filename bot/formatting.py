@@ -12,8 +12,13 @@ def excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def place(citation: Citation) -> str:
+    """Where a citation points: "paragraph 3", or the metadata field it quotes."""
+    return f"metadata ({citation.metadata})" if citation.metadata else f"paragraph {citation.paragraph}"
+
+
 def citation_line(citation: Citation, limit: int = 300) -> str:
-    where = f"{citation.title}, paragraph {citation.paragraph}"
+    where = f"{citation.title}, {place(citation)}"
     line = f"[{citation.n}] {where}: \u201c{excerpt(citation.text, limit)}\u201d"
     if citation.url:
         line += f" <{citation.url}>"

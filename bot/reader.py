@@ -7,15 +7,17 @@ input of word pieces,
     [CLS] question | earlier question and answer [SEP] previous sentence [SEP] sentence [SEP]
 
 and gives two things: a logit that the sentence answers the question (from the
-[CLS] vector), and start/end logits over the sentence's own word pieces, from
-which the best short answer span is taken. The previous sentence is there to be
+[CLS] vector), and start/end logits over [CLS] and the sentence's own word
+pieces, from which the best short answer span is taken and compared with "no
+answer" (start and end on [CLS]). The previous sentence is there to be
 read (who "she" is), never quoted.
 
-The network is the bundled all-MiniLM-L6-v2 encoder with a LoRA adapter on every
-linear layer and two small heads; training (tools/train_reader.py) writes the
-adapter, the heads and a card with the data, settings and figures into
-`bot/artifacts/reader/`. At load the adapter is merged into the encoder's
-weights, so answering costs one encoder pass over all candidates.
+The network is the bundled all-MiniLM-L6-v2 encoder, fine-tuned, with two small
+heads. Training (tools/train_reader.py) ships it as a delta on the bundled
+weights, each matrix's change factored to a low rank (a LoRA-shaped adapter of a
+few MB), with the heads and a card of the data, settings and figures, in
+`bot/artifacts/reader/`. At load the delta is added to the encoder's weights, so
+answering costs one encoder pass over all candidates.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +67,9 @@ class Reading:
     `logit`: log-odds that the sentence answers the question (unbounded; 0 is even odds).
     `span`: (start, end) character offsets of the short answer within `Window.sentence`,
     or None when the sentence has no word pieces the budget kept.
-    `span_logit`: start + end logit of that span (unbounded; higher is surer).
+    `span_logit`: how far the span's start + end logits stand above the "no answer"
+    ones (both on [CLS]), as SQuAD 2.0 readers compare them (unbounded; above 0 the
+    span beats "no answer"; -inf without a span).
     """
 
     logit: float
@@ -200,6 +205,10 @@ class TrainedReader:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
 
         card_path = reader_dir / "card.json"
         if not card_path.is_file():
@@ -213,7 +222,11 @@ class TrainedReader:
             raise ReaderError(f"cannot load the reader from {reader_dir}: {exc}") from exc
         network.eval()
         if quantize:
-            network = torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch.ao's notice that it moves to torchao one day
+                warnings.simplefilter("ignore")
+                network = torch.ao.quantization.quantize_dynamic(
+                    network, {torch.nn.Linear}, dtype=torch.qint8
+                )
         self.network = network
         self.encoder = Encoder(AutoTokenizer.from_pretrained(model_dir))
         self._torch = torch
@@ -238,19 +251,47 @@ def readings(
             out.append(Reading(float(answer[row]), None, float("-inf")))
             continue
         first, last, score = best_span(start[row, e.first : e.first + n], end[row, e.first : e.first + n])
-        out.append(Reading(float(answer[row]), span_chars(e.offsets, first, last), score))
+        null = float(start[row, 0] + end[row, 0])
+        out.append(Reading(float(answer[row]), span_chars(e.offsets, first, last), score - null))
     return out
 
 
 def load_trained(network: Any, reader_dir: Path) -> None:
-    """Merge the LoRA adapter into `network.encoder` and load the heads, in place."""
-    from peft import PeftModel
+    """Apply the trained delta to `network.encoder` (the bundled weights) and load the heads, in place.
+
+    `adapter.safetensors` (written by tools/train_reader.py) holds, for each
+    fine-tuned matrix W of the encoder, its change factored by truncated SVD as
+    `NAME.delta_b` (out × rank) and `NAME.delta_a` (rank × in), so W becomes
+    W + delta_b @ delta_a; each fine-tuned vector (bias, layer norm) whole under
+    its own name; and the two heads under `answer.*` and `span.*`.
+    Raises KeyError or ValueError when the file does not fit the encoder.
+    """
+    import torch
     from safetensors.torch import load_file
 
-    adapted = PeftModel.from_pretrained(network.encoder, str(reader_dir))
-    network.encoder = adapted.merge_and_unload()
-    heads = load_file(str(reader_dir / "heads.safetensors"))
-    network.answer.load_state_dict(
-        {k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("answer.")}
-    )
-    network.span.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items() if k.startswith("span.")})
+    tensors = load_file(str(reader_dir / "adapter.safetensors"))
+    parameters = dict(network.named_parameters())
+    changed = 0
+    with torch.no_grad():
+        for key, value in tensors.items():
+            if key.endswith(".delta_a"):
+                continue
+            if key.endswith(".delta_b"):
+                name = key.removesuffix(".delta_b")
+                delta = value.float() @ tensors[f"{name}.delta_a"].float()
+            else:
+                name, delta = key, None
+            target = parameters[name]
+            update = delta if delta is not None else value.float()
+            if update.shape != target.shape:
+                raise ValueError(
+                    f"{name}: the file holds {tuple(update.shape)}, the network {tuple(target.shape)}"
+                )
+            if delta is not None:
+                target += delta
+            else:
+                target.copy_(update)
+            changed += 1
+    if not any(k.endswith(".delta_b") for k in tensors) or "answer.weight" not in tensors:
+        raise ValueError("the file holds no encoder delta or no heads")
+    log.debug("reader: %d tensors applied from %s", changed, reader_dir)

@@ -8,6 +8,7 @@ here.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -256,6 +257,9 @@ class HybridRetriever:
     def __init__(self, snapshot: IndexSnapshot, previous: HybridRetriever | None = None) -> None:
         self.snapshot = snapshot
         self.vocab: dict[str, int] = previous.vocab if previous is not None else {}
+        # Abbreviations the articles use, lower case -> the phrases they stand for. Kept
+        # from the previous snapshot (an entry of a removed article expands harmlessly).
+        self.abbreviations: dict[str, set[str]] = dict(previous.abbreviations) if previous is not None else {}
         plan = _reuse_plan(previous.snapshot, snapshot) if previous is not None else None
         if previous is None or plan is None:
             chunk_bags, sentence_bags = self._bags(snapshot.articles)
@@ -277,6 +281,8 @@ class HybridRetriever:
         for record in records:
             key = (record.content_hash, record.title, record.file.rsplit(".", 1)[-1])
             if key not in done or done[key][0].size != len(record.chunks):
+                for short, phrase in abbreviations(record.text):
+                    self.abbreviations.setdefault(short, set()).add(phrase)
                 done[key] = (
                     Bags.of(tokenize([c.embedding_text() for c in record.chunks]), self.vocab),
                     Bags.of(tokenize([s.text for s in record.sentences]), self.vocab),
@@ -284,6 +290,39 @@ class HybridRetriever:
             chunk_parts.append(done[key][0])
             sentence_parts.append(done[key][1])
         return Bags.concat(chunk_parts), Bags.concat(sentence_parts)
+
+    def expand(self, question: str) -> str:
+        """The question with the articles' own spellings of its words added in brackets.
+
+        An abbreviation an article spells out ("iss" -> "International Space Station"),
+        and a compound that the articles write as one word or as two ("walk in space"
+        -> "spacewalk", "spacewalk" -> "space walk"). Unchanged when nothing applies.
+        """
+        words = _WORDS(question.lower())
+        content = [w for w in words if w not in _STOPWORDS]
+        known = self.sentences.df
+        vocab = self.vocab
+
+        def in_articles(word: str) -> bool:
+            i = vocab.get(_stemmer().stemWord(word), -1)
+            return 0 <= i < len(known) and known[i] > 0
+
+        extra: list[str] = []
+        for word in content:
+            for phrase in sorted(self.abbreviations.get(word, ())):
+                if len(word) >= 3 or word.upper() in question:
+                    extra.append(phrase)
+            if len(word) >= 7 and not in_articles(word):
+                for cut in range(3, len(word) - 2):
+                    if in_articles(word[:cut]) and in_articles(word[cut:]):
+                        extra.append(f"{word[:cut]} {word[cut:]}")
+                        break
+        for a, b in itertools.pairwise(content):
+            for joined in (a + b, b + a):
+                if joined not in content and in_articles(joined):
+                    extra.append(joined)
+        extra = [e for e in dict.fromkeys(extra) if e.lower() not in question.lower()]
+        return f"{question} ({', '.join(extra)})" if extra else question
 
     def passages(
         self,
@@ -365,6 +404,27 @@ def _reuse_plan(
         row_ranges(sentence_starts, sentence_starts + sentence_counts),
         fresh,
     )
+
+
+_CAPITALISED_PHRASE = re.compile(
+    r"\b[A-Z][\w'-]*(?:\s+(?:of|and|for|the|on|de|du|des|la|le|di|del|y)?\s*[A-Z][\w'-]*)+"
+)
+_MINOR = frozenset({"of", "and", "for", "the", "on", "de", "du", "des", "la", "le", "di", "del", "y"})
+
+
+def abbreviations(text: str) -> list[tuple[str, str]]:
+    """(abbreviation in lower case, phrase) for each capitalised phrase of two or more
+    words in `text`: "International Space Station" gives ("iss", "International Space
+    Station"); its initials are those of its capitalised words."""
+    found = []
+    for match in _CAPITALISED_PHRASE.finditer(text):
+        parts = match.group(0).split()
+        while parts and parts[0].lower() in _MINOR:  # "The International Space Station"
+            parts = parts[1:]
+        words = [w for w in parts if w.lower() not in _MINOR]
+        if 2 <= len(words) <= 6:
+            found.append(("".join(w[0] for w in words).lower(), " ".join(parts)))
+    return found
 
 
 _SPACE = re.compile(r"\s+")

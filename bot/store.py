@@ -91,6 +91,7 @@ class ArticleRecord:
     paragraph_count: int
     sentences: tuple[Sentence, ...]
     chunks: tuple[Chunk, ...]
+    author: str = ""
 
     @classmethod
     def from_article(cls, article: Article, file: str, config: ChunkingConfig) -> ArticleRecord:
@@ -101,6 +102,7 @@ class ArticleRecord:
             url=article.url,
             date=article.date,
             source=article.source,
+            author=article.author,
             file=file,
             content_hash=article.content_hash,
             text=article.text,
@@ -116,6 +118,7 @@ class ArticleRecord:
             "url": self.url,
             "date": self.date,
             "source": self.source,
+            "author": self.author,
             "file": self.file,
             "content_hash": self.content_hash,
             "text": self.text,
@@ -143,6 +146,7 @@ class ArticleRecord:
             url=str(data["url"]),
             date=str(data["date"]),
             source=str(data["source"]),
+            author=str(data.get("author", "")),
             file=str(data["file"]),
             content_hash=str(data["content_hash"]),
             text=text,

@@ -36,3 +36,15 @@ def real_embedder():
     from bot.settings import BUNDLED_MODEL
 
     return SentenceTransformerEmbedder(BUNDLED_MODEL)
+
+
+@pytest.fixture(scope="session")
+def real_reader():
+    """The shipped reader and its fitted confidence model, loaded once."""
+    from bot.answering import ConfidenceModel
+    from bot.embedding import resolve_model
+    from bot.reader import TrainedReader
+    from bot.settings import BUNDLED_MODEL
+
+    reader = TrainedReader(resolve_model(BUNDLED_MODEL))
+    return reader, ConfidenceModel.from_card(reader.card)

@@ -704,6 +704,12 @@ class DiscordStandIn:
             "flags": 0,
         }
 
+    async def start_thread(self, message: dict[str, Any], name: str = "follow-ups") -> int:
+        """A user starts a public thread from `message`; the thread takes its id (THREAD_CREATE)."""
+        thread = self._channel(THREAD_ID) | {"id": message["id"], "name": name, "newly_created": True}
+        await self._connection_for_guild().dispatch("THREAD_CREATE", thread)
+        return int(message["id"])
+
     @staticmethod
     def _channel(channel_id: int) -> dict[str, Any]:
         if channel_id == THREAD_ID:

@@ -36,3 +36,33 @@ class FakeEmbedder:
         if self.delay:
             time.sleep(self.delay)
         return out
+
+
+class FakeReader:
+    """A deterministic stand-in for the trained reader (bot/reader.py).
+
+    A sentence's logit is 2 * (question words it holds) - 4, so sentences sharing
+    three or more words with the question "answer"; the span is the first run of
+    capitalised words or digits in the sentence that the question does not hold.
+    It records what it was asked to read.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[object], str]] = []
+
+    def read(self, question, windows, context=""):  # type: ignore[no-untyped-def]
+        from bot.reader import Reading
+
+        self.calls.append((question, list(windows), context))
+        asked = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")}
+        out = []
+        for window in windows:
+            words = {w.lower() for w in re.findall(r"\w+", window.sentence)}
+            logit = 2.0 * len(asked & words) - 4.0
+            span = None
+            for match in re.finditer(r"(?:[A-Z0-9][\w-]*)(?:\s+[A-Z0-9][\w-]*)*", window.sentence):
+                if match.group(0).lower() not in asked:
+                    span = (match.start(), match.end())
+                    break
+            out.append(Reading(logit, span, 5.0 if span else float("-inf")))
+        return out

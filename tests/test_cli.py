@@ -55,6 +55,12 @@ def test_ask_json_builds_index_and_answers(folders: tuple[Path, Path]) -> None:
     first, second = lines
     assert set(first) >= {"question", "answer", "abstained", "citations"}
     assert "Long March-2F" in first["answer"] and not first["abstained"]
+    short = first["short_answer"]
+    assert first["answer"].startswith(short["text"] + " \u2014 ")
+    assert short["article"] == "china-first-woman-spacewalk" and short["end"] - short["start"] == len(
+        short["text"]
+    )
+    assert second["short_answer"] is None
     citation = first["citations"][0]
     assert set(citation) >= {"n", "article", "title", "paragraph", "text"}
     assert citation["article"] == "china-first-woman-spacewalk"

@@ -211,9 +211,11 @@ async def test_reply_to_an_answer_is_a_follow_up(
     asked: list[tuple[str, str]] = []
 
     class RecordingQA(ArticleQA):
-        def ask(self, question: str, article: str | None = None, context: str = "") -> Any:
+        def ask(
+            self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+        ) -> Any:
             asked.append((question, context))
-            return super().ask(question, article, context)
+            return super().ask(question, article, context, context_optional)
 
     core = RecordingQA(bot_settings, fake_embedder)
     core.open()
@@ -235,6 +237,59 @@ async def test_reply_to_an_answer_is_a_follow_up(
     assert asked[2][1].startswith("And where was it launched from?")  # the chain goes on
     assert "Jiuquan" in pages[0]["content"]
     assert pages[0]["message_reference"]["message_id"] == second["id"]
+
+
+class AskedQA(ArticleQA):
+    """The core, recording how it was asked: (question, context, context_optional)."""
+
+    asked: list[tuple[str, str, bool]]
+
+    def ask(
+        self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+    ) -> Any:
+        self.asked.append((question, context, context_optional))
+        return super().ask(question, article, context, context_optional)
+
+
+async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
+    bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+) -> None:
+    core = AskedQA(bot_settings, fake_embedder)
+    core.asked = []
+    core.open()
+    async with running(core, bot_settings, standin):
+        first = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+        answer = (await answer_to(standin, first))[0]
+        thread = await standin.start_thread(answer)
+        # No mention needed in a thread that hangs from an answer.
+        second = await standin.say(ALICE_ID, "and where was it launched from?", channel_id=thread)
+        pages = await answer_to(standin, second)
+        third = await standin.say(MANNY_ID, "which desert is that near", channel_id=thread)
+        await answer_to(standin, third)
+    question, context, optional = core.asked[1]
+    assert question == "and where was it launched from?" and not optional
+    assert context.startswith(ROCKET_QUESTION) and "Long March-2F" in context
+    assert pages[0]["channel_id"] == str(thread) and "Jiuquan" in pages[0]["content"]
+    assert core.asked[2][1].startswith("and where was it launched from?")  # the thread's latest
+
+
+async def test_the_next_question_of_the_same_person_may_follow_up(
+    bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+) -> None:
+    core = AskedQA(bot_settings, fake_embedder)
+    core.asked = []
+    core.open()
+    async with running(core, bot_settings, standin):
+        first = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+        await answer_to(standin, first)
+        second = await standin.say(ALICE_ID, mention("and where from?"))
+        await answer_to(standin, second)
+        other = await standin.say(MANNY_ID, mention("and where from?"))
+        await answer_to(standin, other)
+    assert core.asked[0] == (ROCKET_QUESTION, "", False)
+    _question, context, optional = core.asked[1]
+    assert optional and context.startswith(ROCKET_QUESTION)  # weighed with and without
+    assert core.asked[2] == ("and where from?", "", False)  # another person: no context
 
 
 async def test_unanswerable_question_says_so_and_lists_related_reading(
@@ -785,7 +840,7 @@ async def test_unexpected_errors_are_logged_and_answered(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class BrokenQA(ArticleQA):
-        def ask(self, question: str, article: str | None = None, context: str = "") -> Any:
+        def ask(self, question: str, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the vector store caught fire")
 
     core = BrokenQA(bot_settings, fake_embedder)

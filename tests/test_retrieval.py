@@ -147,3 +147,26 @@ def test_retriever_built_from_the_previous_one_matches_a_fresh_one(tmp_path: Pat
             assert reused.passages(tokens, vector, article_ids={"rover"}) == fresh.passages(
                 tokens, vector, article_ids={"rover"}
             )
+
+
+def test_abbreviations_come_from_capitalised_phrases() -> None:
+    from bot.retrieval import abbreviations
+
+    text = "The International Space Station and the Federal Aviation Administration (FAA) met. Tom said so."
+    assert ("iss", "International Space Station") in abbreviations(text)
+    assert ("faa", "Federal Aviation Administration") in abbreviations(text)
+    assert not any(short == "t" for short, _ in abbreviations(text))  # one word is no phrase
+
+
+def test_questions_gain_the_articles_own_spellings(settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine import ArticleQA
+
+    core = ArticleQA(settings, fake_embedder)
+    core.open()
+    expand = core.retriever.expand
+    assert expand("how heavy is the iss") == "how heavy is the iss (International Space Station)"
+    assert expand("how heavy is the ISS?") == "how heavy is the ISS? (International Space Station)"
+    assert expand("who went out with her") == "who went out with her"  # nothing to add
+    assert expand("who walked in space") == "who walked in space (spacewalked)"  # matched by its stem
+    assert "spacewalk" in expand("how many times did they walk in space")  # the article's compound
+    assert expand("who is it") == "who is it"  # stop words never expand ("it", "us", "who")

@@ -1,7 +1,9 @@
 """Asking: mention the bot with a question, reply to one of its answers, or use /ask.
 
-A reply to an answer is a follow-up: the earlier question and answer go to the
-core as context, so "and when was that?" finds the right passage.
+A reply to an answer, and a message in a thread that hangs from an answer, are
+follow-ups: the earlier question and answer go to the core as context, so "and
+when was that?" finds the right passage. A person's next question in the same
+channel (within FOLLOW_UP_SECONDS) may be one; the core weighs it both ways.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.access import ChannelNotAllowed, OnCooldown, channel_allowed, cooldown_notice
+from bot.discord.conversations import FOLLOW_UP_SECONDS
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.feedback import AnsweredQuestion
 from bot.discord.render import answer_pages, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
-from bot.engine import check_question
+from bot.engine import check_question, follow_up_context
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -66,6 +69,11 @@ class AskingCog(QuestionCommands, name="Asking"):
         mentioned = any(user.id == me.id for user in message.mentions)
         if not mentioned and context is None:
             return
+        optional = False
+        if context is None:  # perhaps the next question of a conversation
+            earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
+            if earlier is not None:
+                context, optional = follow_up_context(earlier.question, earlier.answer), True
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
@@ -82,23 +90,32 @@ class AskingCog(QuestionCommands, name="Asking"):
                 await message.reply(notice, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         async with message.channel.typing():
-            answer = await asyncio.to_thread(self.bot.core.ask, question, None, context or "")
+            answer = await asyncio.to_thread(
+                self.bot.core.ask, question, None, context or "", context_optional=optional
+            )
             sent = await reply_to_message(message, answer_pages(answer), self.bot.feedback_view)
-        self.bot.answers.remember((m.id for m in sent), AnsweredQuestion(question, answer))
+        answered = AnsweredQuestion(question, answer)
+        self.bot.answers.remember((m.id for m in sent), answered)
+        self.bot.conversations.remember(message.channel.id, message.author.id, answered)
 
     def _follow_up_context(self, message: discord.Message, bot_id: int) -> str | None:
-        """The earlier question and answer when `message` replies to an answer; else None."""
+        """The earlier question and answer when `message` replies to an answer or is in
+        a thread that hangs from one (or already holds one); else None."""
         reference = message.reference
-        if reference is None or reference.message_id is None:
-            return None
-        known = self.bot.answers.get(reference.message_id)
-        if known is not None:
-            if known.answer.abstained:
-                return known.question
-            return f"{known.question} {known.answer.text}"
-        resolved = reference.resolved
-        if isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
-            return context_from_message(resolved.content) or None
+        if reference is not None and reference.message_id is not None:
+            known = self.bot.answers.get(reference.message_id)
+            if known is not None:
+                return follow_up_context(known.question, known.answer)
+            resolved = reference.resolved
+            if isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
+                return context_from_message(resolved.content) or None
+        if isinstance(message.channel, discord.Thread):
+            # A thread started from a message has that message's id.
+            known = self.bot.conversations.last(message.channel.id) or self.bot.answers.get(
+                message.channel.id
+            )
+            if known is not None:
+                return follow_up_context(known.question, known.answer)
         return None
 
     # ---- /ask -------------------------------------------------------------------------
@@ -125,7 +142,10 @@ class AskingCog(QuestionCommands, name="Asking"):
         answer = await asyncio.to_thread(self.bot.core.ask, question, article)
         pages = answer_pages(answer, question_heading(question))
         sent = await send_pages(interaction, pages, ephemeral=private, view=self.bot.feedback_view)
-        self.bot.answers.remember((m.id for m in sent), AnsweredQuestion(question, answer))
+        answered = AnsweredQuestion(question, answer)
+        self.bot.answers.remember((m.id for m in sent), answered)
+        if interaction.channel_id is not None and not private:
+            self.bot.conversations.remember(interaction.channel_id, interaction.user.id, answered)
 
 
 def check_question_place(bot: ArticleBot, interaction: discord.Interaction) -> None:

@@ -24,6 +24,7 @@ from discord.ext import commands
 
 from bot.discord.access import Cooldowns
 from bot.discord.asking import AskingCog
+from bot.discord.conversations import Conversations
 from bot.discord.endpoints import ApiEndpoints
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error, answer_message_error
 from bot.discord.feedback import AnswerMemory, FeedbackLog, FeedbackView
@@ -74,6 +75,7 @@ class ArticleBot(commands.Bot):
         self.endpoints = ApiEndpoints.from_settings(settings)
         self.cooldowns = Cooldowns(settings.cooldown_seconds)
         self.answers = AnswerMemory()
+        self.conversations = Conversations()
         self.feedback = FeedbackLog(settings.feedback_log)
         self.feedback_view = FeedbackView(self.feedback, self.answers)
         self.index_poll_seconds = index_poll_seconds

@@ -17,6 +17,7 @@ from discord.utils import escape_markdown
 
 from bot.answering import Answer, Citation
 from bot.digest import Fact
+from bot.formatting import place
 from bot.store import ArticleRecord
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
@@ -123,7 +124,7 @@ def source_block(citation: Citation, excerpt_chars: int = EXCERPT_CHARS) -> str:
     """`[n] Title, paragraph p` then the quoted excerpt and the link, if known."""
     title = md(clip(one_line(citation.title) or citation.article, 200))
     lines = [
-        f"**[{citation.n}]** {title}, paragraph {citation.paragraph}",
+        f"**[{citation.n}]** {title}, {place(citation)}",
         f"> \u201c{md(clip(one_line(citation.text), excerpt_chars))}\u201d",
     ]
     url = safe_url(citation.url)
@@ -140,7 +141,11 @@ def answer_blocks(answer: Answer, heading: str = "") -> list[str]:
             blocks += ["", "**Related reading** (close to the question, but not an answer to it)"]
             blocks += [source_block(c) for c in answer.related]
         return blocks
-    blocks.append(md(answer.text))
+    short = answer.short.text if answer.short is not None else ""
+    if short and answer.text.startswith(short):  # the exact answer first, in bold
+        blocks.append(f"**{md(short)}**{md(answer.text[len(short) :])}")
+    else:
+        blocks.append(md(answer.text))
     if answer.citations:
         blocks += ["", "**Sources**"]
         blocks += [source_block(c) for c in answer.citations]

@@ -1,0 +1,147 @@
+"""Questions about quantities, and whether a text holds a quantity of the kind asked.
+
+"How long" wants a duration (or a length), "how old" an age, "how far" a
+distance, "how heavy" a weight, "how much did it cost" a sum of money: a
+sentence that holds only some other number does not answer. These are rules of
+English units and question words, not of any article or question set.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUM = (
+    r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|sixty|hundred|several|few|many|half|a dozen|dozens of)"
+)
+_SEP = r"[\s-]*"
+
+
+def _units(units: str) -> re.Pattern[str]:
+    """A number followed by one of `units` (with a space or hyphen between)."""
+    return re.compile(
+        rf"\b{_NUM}(?:{_SEP}(?:and a half|million|billion|thousand|hundred))?{_SEP}(?:{units})\b", re.I
+    )
+
+
+_DURATION = _units(
+    r"seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)"
+)
+_DURATION_WORDS = re.compile(r"\b(overnight|all day|all night|fortnight)\b", re.I)
+_LENGTH = _units(
+    r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|"
+    r"light[\s-]years?|nautical miles?"
+)
+_AGE = re.compile(
+    rf"\b\d{{1,3}}{_SEP}years?{_SEP}old\b|\baged?\s+\d{{1,3}}\b|\bage of \d{{1,3}}\b|"
+    r"\b\d{1,3}-year-old\b|,\s\d{1,3},|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|"
+    r"sixties|seventies|eighties|nineties|\d0s)\b|\b(?:teenager|toddler|infant|newborn)\b",
+    re.I,
+)
+_WEIGHT = _units(r"(?:metric )?tons?|tonnes?|(?:kilo)?grams?|kg|g|pounds?|lbs?|ounces?|oz")
+_MONEY = re.compile(
+    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:dollars?|euros?|pounds sterling|yuan|yen|rupees?|francs?|"
+    r"pesos?|shillings?|cents?|USD|EUR|GBP)\b|\b(?:USD|EUR|GBP|US\$|A\$|C\$)\s?\d|"
+    r"\bfree of charge\b|\bfor free\b",
+    re.I,
+)
+_SPEED = re.compile(
+    r"\d[\d,.]*\s?(?:mph|km/h|kph|m/s|knots?)\b|\d[\d,.]*\s(?:miles?|kilomet(?:er|re)s?|met(?:er|re)s?|feet)"
+    r"\s(?:an|per|a)\s(?:hour|second|minute)\b|\bmach \d",
+    re.I,
+)
+_TEMPERATURE = re.compile(r"\d\s?°|\b\d[\d,.]*\s?degrees?\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\b\d[\d,.]*\s?(?:percent|per cent)\b|\b(?:half|a third|a quarter)\b", re.I)
+_AREA = _units(
+    r"square (?:kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet)|sq\.? ?(?:km|mi|m|ft)|hectares?|acres?|km2"
+)
+_COUNT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
+    r"thousands?|millions?|billions?|dozens?|both|no|none|several|single|a pair|a couple|twice|once)\b",
+    re.I,
+)
+
+# (kind, question pattern) in the order they are tried.
+_ASKED = [
+    ("age", re.compile(r"\bhow old\b|\bwhat age\b|\bat what age\b|\bhow young\b", re.I)),
+    (
+        "money",
+        re.compile(
+            r"\bhow much (?:did|does|do|will|would|is|was|are|were)?\s?(?:\w+\s){0,5}?"
+            r"(?:cost|costs|pay|paid|charge|charged|earn|earns|earned|spend|spent|raise|raised|worth|fine|fined|"
+            r"sell for|sold for|owe|owed|make|makes|made)\b|"
+            r"\bhow much money\b|\bwhat (?:did|does|will) (?:\w+\s){0,4}?(?:cost|pay)\b|"
+            r"\bwhat(?:'s| is| was)? the "
+            r"(?:cost|price|budget|salary|fine|fee|bill|bail|reward|ransom|value)\b|\bcost of\b|\bprice of\b",
+            re.I,
+        ),
+    ),
+    (
+        "speed",
+        re.compile(r"\bhow fast\b|\bhow quickly\b|\bwhat speed\b|\bat what speed\b|\bspeed of\b", re.I),
+    ),
+    ("temperature", re.compile(r"\bhow (?:hot|cold|warm)\b|\bwhat temperature\b", re.I)),
+    (
+        "weight",
+        re.compile(
+            r"\bhow heavy\b|\bhow much (?:\w+\s){0,4}?weigh|\bweight of\b|\bwhat(?:'s| is| was)? "
+            r"the weight\b",
+            re.I,
+        ),
+    ),
+    (
+        "area",
+        re.compile(r"\bhow (?:big|large) an area\b|\bhow many (?:acres|hectares|square)\b|\barea of\b", re.I),
+    ),
+    (
+        "percent",
+        re.compile(r"\bwhat (?:percent|percentage|share|proportion|fraction)\b|\bhow many percent\b", re.I),
+    ),
+    (
+        "distance",
+        re.compile(
+            r"\bhow (?:far|tall|high|deep|wide|close|long a (?:way|distance|drive|walk))\b|"
+            r"\bwhat distance\b|\bhow many (?:miles|kilomet(?:er|re)s|km|meters|metres|feet)\b",
+            re.I,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long\b|\bhow much time\b|"
+            r"\bhow many (?:years|months|weeks|days|hours|minutes|seconds|decades)\b|"
+            r"\bfor how long\b|\bwhat (?:duration|period)\b",
+            re.I,
+        ),
+    ),
+    ("count", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b|\bnumber of\b", re.I)),
+]
+
+_HOLDS = {
+    "age": (_AGE,),
+    "money": (_MONEY, re.compile(r"\b\d[\d,.]*\s?(?:million|billion|bn|m)\b", re.I)),
+    "speed": (_SPEED,),
+    "temperature": (_TEMPERATURE,),
+    "weight": (_WEIGHT,),
+    "area": (_AREA,),
+    "percent": (_PERCENT,),
+    "distance": (_LENGTH,),
+    # "How long" asks for a duration, or for a length ("how long is the arm").
+    "duration": (_DURATION, _DURATION_WORDS, _LENGTH),
+    "count": (_COUNT,),
+}
+
+
+def asked_quantity(question: str) -> str | None:
+    """The kind of quantity `question` asks for ("duration", "age", "distance", "weight",
+    "money", "speed", "temperature", "area", "percent", "count"), or None."""
+    for kind, pattern in _ASKED:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds_quantity(kind: str, text: str) -> bool:
+    """Whether `text` holds a quantity of `kind` (see asked_quantity)."""
+    return any(p.search(text) for p in _HOLDS.get(kind, ()))

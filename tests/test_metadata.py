@@ -1,0 +1,92 @@
+"""Questions about an article itself, answered from its metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import ArticleQA
+from bot.metadata import metadata_field, strip_metadata_words
+from bot.settings import Settings
+from tests.fakes import FakeEmbedder
+
+PANDA = """---
+url: https://news.example.org/2024/09/02/panda-cub
+date: 2024-09-02
+source: The Example Herald
+author: Dana Whitfield
+---
+Zoo celebrates the birth of a panda cub
+
+The zoo's giant panda gave birth to a cub early on Sunday, keepers said.
+
+The cub weighed 150 grams and is being cared for by its mother.
+"""
+
+TRAM = """City council approves the tram line
+
+The council voted 7-2 on Tuesday to build a tram line through the city centre.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("who wrote this", "author"),
+        ("whos the reporter", "author"),
+        ("who wrote the panda story?", "author"),
+        ("when was this published", "date"),
+        ("date?", "date"),
+        ("what outlet is this from", "source"),
+        ("which paper published it", "source"),
+        ("link pls", "url"),
+        ("whats the link to the article", "url"),
+        ("who won the vote", None),
+        ("what newspaper did she work for", None),
+        ("when was the bridge opened", None),
+        ("**Which** rocket [link](https://evil.example)", None),
+        ("who is the author of the report on air quality", None),
+    ],
+)
+def test_questions_about_the_article_are_recognised(question: str, field: str | None) -> None:
+    assert metadata_field(question) == field
+
+
+def test_the_topic_is_what_remains() -> None:
+    assert strip_metadata_words("who wrote the panda story?") == "panda"
+    assert strip_metadata_words("when was this published") == ""
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> ArticleQA:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "panda.txt").write_text(PANDA)
+    (corpus / "tram.txt").write_text(TRAM)
+    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEmbedder())
+    qa.open()
+    return qa
+
+
+def test_answered_from_the_metadata_with_a_citation_naming_the_field(core: ArticleQA) -> None:
+    answer = core.ask("who wrote this", article="panda")
+    assert not answer.abstained and answer.text.startswith("Dana Whitfield")
+    assert answer.short is not None and answer.short.text == "Dana Whitfield"
+    assert answer.short.metadata == "author"
+    [citation] = answer.citations
+    assert citation.metadata == "author" and citation.article == "panda" and "Dana Whitfield" in citation.text
+    assert citation.to_json()["metadata"] == "author"
+    assert core.ask("when was this published", article="panda").short.text == "2024-09-02"  # type: ignore[union-attr]
+    assert core.ask("link?", article="panda").short.text.endswith("/panda-cub")  # type: ignore[union-attr]
+
+
+def test_the_article_is_the_one_the_question_names(core: ArticleQA) -> None:
+    assert core.ask("which outlet ran the panda story").short.text == "The Example Herald"  # type: ignore[union-attr]
+    answer = core.ask("who wrote the tram story")
+    assert answer.abstained and answer.text == "The article does not give its author."
+
+
+def test_a_follow_up_asks_about_the_article_of_the_conversation(core: ArticleQA) -> None:
+    answer = core.ask("when was it published", context="how much did the cub weigh 150 grams")
+    assert answer.short is not None and answer.short.text == "2024-09-02"

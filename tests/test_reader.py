@@ -1,0 +1,146 @@
+"""The reader's input building and span decoding, with the bundled tokenizer; answers with a fake reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answering import NOT_IN_ARTICLE, ConfidenceModel
+from bot.engine import ArticleQA
+from bot.reader import (
+    MAX_PREVIOUS_PIECES,
+    MAX_SENTENCE_PIECES,
+    Encoder,
+    Window,
+    best_span,
+    readings,
+    span_chars,
+)
+from bot.settings import Settings
+from tests.fakes import FakeEmbedder, FakeReader
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    from transformers import AutoTokenizer
+
+    from bot.embedding import resolve_model
+    from bot.settings import BUNDLED_MODEL
+
+    return Encoder(AutoTokenizer.from_pretrained(resolve_model(BUNDLED_MODEL)))
+
+
+def test_input_is_question_then_previous_then_sentence(encoder: Encoder) -> None:
+    sentence = "The Shenzhou-13 spaceship was launched on a Long March-2F rocket."
+    [e] = encoder.encode("what rocket", [Window(sentence, "China sent the astronauts.")], "when did they go")
+    tokens = encoder.tokenizer.convert_ids_to_tokens(e.ids)
+    assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 3 and tokens[-1] == "[SEP]"
+    question = tokens[1 : tokens.index("[SEP]")]
+    assert question[:2] == ["what", "rocket"] and "|" in question  # the context follows the question
+    second = tokens.index("[SEP]", tokens.index("[SEP]") + 1)
+    assert tokens[tokens.index("[SEP]") + 1 : second] == ["china", "sent", "the", "astronauts", "."]
+    assert e.first == second + 1
+    # Each sentence piece's offsets point at its own characters in the sentence.
+    pieces = tokens[e.first : -1]
+    assert len(pieces) == len(e.offsets)
+    for piece, (start, end) in zip(pieces, e.offsets, strict=True):
+        assert sentence[start:end].lower() == piece.removeprefix("##")
+    assert e.types[: len(question) + 2] == [0] * (len(question) + 2) and set(
+        e.types[len(question) + 2 :]
+    ) == {1}
+
+
+def test_long_parts_are_cut_to_their_budgets(encoder: Encoder) -> None:
+    long = " ".join(["word"] * 300)
+    [e] = encoder.encode("q", [Window(long + " end", "start " + long)])
+    assert len(e.offsets) == MAX_SENTENCE_PIECES
+    second = e.ids.index(encoder.sep, e.ids.index(encoder.sep) + 1)
+    assert second - e.ids.index(encoder.sep) - 1 == MAX_PREVIOUS_PIECES  # the end of the previous one
+
+
+def test_best_span_respects_order_and_length() -> None:
+    start = np.array([0.0, 5.0, 0.0, 9.0])
+    end = np.array([1.0, 0.0, 3.0, -20.0])
+    assert best_span(start, end) == (1, 2, 8.0)  # an end before its start is not allowed (3 → 0 would be 10)
+    assert best_span(np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 3.0]), longest=2) == (1, 2, 3.0)
+
+
+def test_readings_map_pieces_back_to_characters(encoder: Encoder) -> None:
+    sentence = "Wang Yaping left the module with Zhai Zhigang."
+    [e] = encoder.encode("who went out with her", [Window(sentence)])
+    n = len(e.offsets)
+    width = len(e.ids)
+    start = np.full((1, width), -10.0, dtype=np.float32)
+    end = np.full((1, width), -10.0, dtype=np.float32)
+    first = next(i for i, (a, _) in enumerate(e.offsets) if sentence[a:].startswith("Zhai"))
+    last = n - 2  # the piece before the full stop
+    start[0, e.first + first] = 5.0
+    end[0, e.first + last] = 5.0
+    [reading] = readings([e], np.array([1.5], dtype=np.float32), start, end)
+    assert reading.logit == 1.5 and reading.span_logit == 30.0  # 10 above "no answer" at -20
+    assert reading.span is not None and sentence[slice(*reading.span)] == "Zhai Zhigang"
+    assert sentence[slice(*span_chars(e.offsets, 0, 0))] == "Wang"
+
+
+def core_with(settings: Settings, reader: FakeReader, threshold: float = 0.5) -> ArticleQA:
+    confidence = ConfidenceModel({"reader": 1.0}, 0.0, threshold)
+    core = ArticleQA(settings, FakeEmbedder(), reader=reader, confidence=confidence)
+    core.open()
+    return core
+
+
+def test_answer_leads_with_the_span_and_cites_its_sentence(settings: Settings) -> None:
+    reader = FakeReader()
+    core = core_with(settings, reader)
+    answer = core.ask("Which rocket launched the Shenzhou-13 spaceship into space?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    text = core.snapshot.article(first.article).text  # type: ignore[union-attr]
+    assert "Long March-2F rocket" in first.text and text[first.start : first.end] == first.text
+    assert answer.short is not None
+    assert text[answer.short.start : answer.short.end] == answer.short.text
+    assert answer.text.startswith(f"{answer.short.text} \u2014 \u201c{first.text}\u201d [1]")
+    assert answer.to_json()["short_answer"] == answer.short.to_json()
+    _question, windows, context = reader.calls[-1]
+    assert context == "" and len(windows) <= 8
+    assert any("Long March-2F" in w.sentence for w in windows)  # type: ignore[attr-defined]
+
+
+def test_low_reader_confidence_abstains(settings: Settings) -> None:
+    core = core_with(settings, FakeReader(), threshold=0.9999)
+    answer = core.ask("Which rocket launched the Shenzhou-13 spaceship?")
+    assert answer.abstained and answer.text == NOT_IN_ARTICLE and answer.short is None
+    assert answer.related and not answer.citations
+
+
+def test_quantity_of_another_kind_lowers_confidence(settings: Settings) -> None:
+    core = core_with(settings, FakeReader(), threshold=0.0)
+    weighed = core.ask("How heavy will the station be when completed with two more modules?")
+    timed = core.ask("How long will the station be when completed with two more modules?")
+    assert "66 tons" in weighed.citations[0].text
+    assert timed.confidence < weighed.confidence  # "66 tons" is no duration or length
+
+
+def test_follow_up_context_reaches_the_reader(settings: Settings) -> None:
+    reader = FakeReader()
+    core = core_with(settings, reader, threshold=0.0)
+    core.ask("and the other one?", context="what are the two modules called Mengtian")
+    assert reader.calls[-1][2] == "what are the two modules called Mengtian"
+
+
+def test_optional_context_keeps_the_more_confident_reading(settings: Settings) -> None:
+    core = core_with(settings, FakeReader(), threshold=0.0)
+    alone = core.ask("Which rocket launched the Shenzhou-13 spaceship?")
+    either = core.ask(
+        "Which rocket launched the Shenzhou-13 spaceship?",
+        context="zzz unrelated words",
+        context_optional=True,
+    )
+    assert either.confidence >= alone.confidence
+    assert either.citations[0].text == alone.citations[0].text
+
+
+def test_corpus_path_fixture_is_the_seed(corpus: Path) -> None:
+    assert [p.name for p in corpus.iterdir()] == ["china-first-woman-spacewalk.txt"]
