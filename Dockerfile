@@ -6,15 +6,23 @@
 # ---- build: a virtual environment with the CPU build of PyTorch ---------------------
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/venv
+# A current pip, as the Makefile does: the pip a base image bundles may be old (Debian's 23.0
+# does not match justext's `lxml[html_clean]` to lxml's `html-clean` extra, so trafilatura
+# is left without lxml_html_clean and fails to import).
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --upgrade pip
 ENV PATH=/opt/venv/bin:$PATH
-# torch first, from PyTorch's CPU index: a plain `pip install torch` pulls a multi-GB CUDA build.
-RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
-    || pip install "torch==2.13.0"
+# torch first, its CPU build by name (`+cpu`, on PyTorch's CPU index or a local wheel folder
+# pip is configured with): a plain `pip install torch` pulls a multi-GB CUDA build.
+RUN pip install "torch==2.13.0+cpu" \
+    || pip install "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install .
+# The packages' own test suites (torch's C++ test binaries, scipy/sympy/sklearn tests: ~200 MB)
+# are never imported at run time; leave them out of the image.
+RUN find /opt/venv/lib -depth -type d -name tests -path "*/site-packages/*" -exec rm -rf {} + \
+    && rm -rf /opt/venv/lib/python3*/site-packages/torch/test
 
 # ---- runtime: the environment, the seed corpus, a non-root user ---------------------
 FROM python:3.11-slim

@@ -9,13 +9,22 @@ export HF_HUB_OFFLINE := 1
 $(PY):
 	python3 -m venv $(VENV)
 
-# torch first, pinned to the CPU build: a plain `torch` pulls a multi-GB CUDA build.
+# torch first, and its CPU build by name (`+cpu`): on PyPI a plain `torch` is a multi-GB
+# CUDA build. PyPI has no `+cpu` wheels, so pip finds it in a local wheel folder it is
+# configured with, or else on PyTorch's CPU index.
+TORCH := torch==2.13.0+cpu
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
 $(STAMP): pyproject.toml | $(PY)
-	@echo "installing into $(VENV) (first run only)…" >&2
+	@echo "setting up $(VENV), the first time only (a few minutes):" >&2
+	@echo "  upgrading pip…" >&2
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet "torch==2.13.0" || $(PY) -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+	@echo "  installing PyTorch, CPU build ($(TORCH), about 200 MB)…" >&2
+	@$(PY) -m pip install --quiet "$(TORCH)" 2>/dev/null \
+		|| $(PY) -m pip install --quiet "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	@echo "  installing the project and its dependencies…" >&2
 	@$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
+	@echo "  done." >&2
 
 # `run` builds or updates the index when it is missing or stale, then starts the bot.
 run: $(STAMP)
@@ -31,6 +40,14 @@ lint: $(STAMP)
 # Latency, build throughput and scale up to a million passages (about 10 minutes; `--quick`: 1).
 bench: $(STAMP)
 	$(PY) -m bot bench
+
+# Answer quality on the seed article's questions, beside BM25 and dense baselines (see README).
+eval: $(STAMP)
+	$(PY) -m bot eval tests/data/seed_questions.jsonl --corpus corpus
+
+# Delete the built index; the next `run` or `ask` builds it again from corpus/.
+clean-index:
+	rm -rf index
 
 # Train the reader and fit its confidence model again (about 80 minutes on two cores; see README).
 train-reader: $(STAMP)
