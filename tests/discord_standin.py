@@ -46,6 +46,7 @@ OTHER_CHANNEL_ID = 910000000000000002
 THREAD_ID = 910000000000000003
 OPERATOR_ROLE_ID = 920000000000000001
 MANAGER_ROLE_ID = 920000000000000002
+BOT_ROLE_ID = 920000000000000003  # the bot's own managed role, which Discord creates at invite
 ALICE_ID = 930000000000000001  # a member
 OLIVIA_ID = 930000000000000002  # has the operator role
 MANNY_ID = 930000000000000003  # has Manage Server
@@ -91,7 +92,7 @@ USERS = {
     OWNER_ID: user(OWNER_ID, "owner"),
 }
 MEMBER_ROLES = {
-    BOT_ID: [],
+    BOT_ID: [BOT_ROLE_ID],
     ALICE_ID: [],
     OLIVIA_ID: [OPERATOR_ROLE_ID],
     MANNY_ID: [MANAGER_ROLE_ID],
@@ -455,6 +456,7 @@ class DiscordStandIn:
             mention_everyone="@everyone" in content,
         )
         message["member"] = {k: v for k, v in self._member(author_id).items() if k != "user"}
+        message["mention_roles"] = list(dict.fromkeys(re.findall(r"<@&(\d+)>", content)))
         if reply_to is not None:
             message["type"] = 19
             message["message_reference"] = {
@@ -643,6 +645,11 @@ class DiscordStandIn:
             self._role(GUILD_ID, "@everyone", MEMBER_PERMISSIONS, 0),
             self._role(OPERATOR_ROLE_ID, "Operators", 0, 1),
             self._role(MANAGER_ROLE_ID, "Managers", MANAGE_GUILD, 2),
+            {
+                **self._role(BOT_ROLE_ID, "Article Bot", 0, 3),
+                "managed": True,
+                "tags": {"bot_id": str(BOT_ID)},
+            },
         ]
         members = [self._member(uid) for uid in USERS]
         return {

@@ -39,6 +39,7 @@ from bot.settings import Settings
 from tests.discord_standin import (
     ALICE_ID,
     BOT_ID,
+    BOT_ROLE_ID,
     CHANNEL_ID,
     GUILD_ID,
     MANNY_ID,
@@ -196,6 +197,16 @@ async def test_source_url_is_wrapped_so_it_does_not_unfurl(
     content = (await answer_to(standin, message))[0]["content"]
     assert "Harbour reopens, paragraph 1" in content
     assert "\n<https://news.example/harbour>" in content
+
+
+async def test_mention_of_the_bots_own_role_is_a_mention(bot: ArticleBot, standin: DiscordStandIn) -> None:
+    """Discord's autocomplete offers the bot's managed role beside the bot; both work."""
+    message = await standin.say(ALICE_ID, f"<@&{BOT_ROLE_ID}> {ROCKET_QUESTION}")
+    pages = await answer_to(standin, message)
+    assert pages[0]["content"].startswith(ROCKET_SENTENCE)
+    other = await standin.say(ALICE_ID, f"<@&{OPERATOR_ROLE_ID}> {ROCKET_QUESTION}")  # not the bot's
+    await asyncio.sleep(0.3)
+    assert standin.replies_to(int(other["id"])) == []
 
 
 async def test_mention_in_a_thread(bot: ArticleBot, standin: DiscordStandIn) -> None:
@@ -1028,7 +1039,7 @@ async def test_200_concurrent_questions_are_each_answered_once(
         slashes.append((question, await standin.slash(users[(i + 1) % 3], "ask", {"question": question})))
 
     await standin.wait_for(
-        lambda: all(s.done for _, s in slashes) and len(standin.bot_messages()) >= len(mentions), timeout=60
+        lambda: all(s.done for _, s in slashes) and len(standin.bot_messages()) >= len(mentions), timeout=120
     )
     await asyncio.sleep(0.2)  # room for a duplicate to show up
 

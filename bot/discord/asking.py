@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
@@ -34,9 +35,17 @@ HOW_TO_ASK = "Ask me a question about the articles, e.g. **@{name} who walked in
 SECTION_BREAKS = ("\n**Sources**", "\n**Related reading**")
 
 
-def strip_bot_mentions(content: str, bot_id: int) -> str:
-    """The question without the `<@bot>` mentions in it."""
+def strip_bot_mentions(content: str, bot_id: int, role_ids: Iterable[int] = ()) -> str:
+    """The question without the mentions of the bot (`<@bot>`, or `<@&role>` of its roles) in it."""
+    for role_id in role_ids:
+        content = content.replace(f"<@&{role_id}>", " ")
     return " ".join(re.sub(rf"<@!?{bot_id}>", " ", content).split())
+
+
+def own_roles(message: discord.Message, bot_id: int) -> list[int]:
+    """Ids of the roles mentioned in `message` that belong to the bot: its managed role,
+    which Discord's autocomplete offers beside the bot when one types @ and its name."""
+    return [r.id for r in message.role_mentions if r.tags is not None and r.tags.bot_id == bot_id]
 
 
 def context_from_message(content: str) -> str:
@@ -66,7 +75,8 @@ class AskingCog(QuestionCommands, name="Asking"):
         if me is None or message.author.bot or message.webhook_id is not None:
             return
         context = self._follow_up_context(message, me.id)
-        mentioned = any(user.id == me.id for user in message.mentions)
+        roles = own_roles(message, me.id)
+        mentioned = bool(roles) or any(user.id == me.id for user in message.mentions)
         if not mentioned and context is None:
             return
         optional = False
@@ -77,7 +87,7 @@ class AskingCog(QuestionCommands, name="Asking"):
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
-        question = strip_bot_mentions(message.content, me.id)
+        question = strip_bot_mentions(message.content, me.id, roles)
         if not question:
             if message.content or self.bot.intents.message_content:
                 text = HOW_TO_ASK.format(name=me.display_name)
