@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import frontmatter
-import trafilatura
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +83,10 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
     try:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ArticleError(f"{filename} is not UTF-8 text (byte {exc.start})") from None
+        raise ArticleError(
+            f"{filename} is not UTF-8 text (byte {exc.start}); convert it first, for example "
+            f"`iconv -f WINDOWS-1252 -t UTF-8 {filename} > converted.txt`"
+        ) from None
     suffix = Path(filename).suffix.lower()
     meta, body = _split_front_matter(raw)
     if suffix in (".html", ".htm"):
@@ -158,6 +160,8 @@ def _clean_markdown(line: str) -> str:
 
 
 def _parse_html(body: str) -> tuple[str, list[str], dict[str, str]]:
+    import trafilatura  # here, not at the top: it takes most of a second to import
+
     body = _HIDDEN_HTML.sub("", body)
     text = trafilatura.extract(body, include_comments=False, include_tables=False, favor_precision=True)
     meta: dict[str, str] = {}

@@ -7,10 +7,14 @@ core once, and calls the core. Errors become one line on stderr and exit 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import random
 import shutil
+import signal
+import stat
 import sys
 import tempfile
 import time
@@ -19,16 +23,21 @@ from pathlib import Path
 
 from bot.answering import Answer, ConfidenceModel
 from bot.articles import ArticleError
+from bot.chunking import ChunkingConfig
 from bot.embedding import EmbedderError, SentenceTransformerEmbedder
 from bot.engine import ArticleQA, QuestionError, check_question, follow_up_context
 from bot.evaluation import Question, evaluate, load_questions, render_table, tallies_by_style
 from bot.fetch import FetchError, fetch_article
-from bot.formatting import render_answer
+from bot.formatting import render_answer, terminal_width
 from bot.reader import Reader
 from bot.settings import Settings, SettingsError
 from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport, describe_os_error
 
 log = logging.getLogger("bot")
+
+PROJECT = Path(__file__).resolve().parent.parent  # a clone's root; site-packages when installed
+SEED_QUESTIONS = Path("tests/data/seed_questions.jsonl")
+BENCHMARK_DIR = Path("../shared/benchmarks/squad2-dev-half")
 
 EXPECTED_ERRORS = (
     SettingsError,
@@ -159,15 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--benchmark",
         type=Path,
         metavar="DIR",
-        default=Path("../shared/benchmarks/squad2-dev-half"),
-        help="articles/ and questions.jsonl for the larger corpora (default: %(default)s)",
+        help="articles/ and questions.jsonl for the larger corpora "
+        f"(default: {BENCHMARK_DIR}, beside the project)",
     )
     bench.add_argument(
         "--seed-questions",
         type=Path,
         metavar="FILE",
-        default=Path("tests/data/seed_questions.jsonl"),
-        help="questions for the seed corpus (default: %(default)s)",
+        help=f"questions for the seed corpus (default: {SEED_QUESTIONS}, in the project)",
     )
     bench.add_argument(
         "--workdir", type=Path, metavar="DIR", help="scratch folder (default: a temporary one)"
@@ -185,12 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("sentence_transformers", "httpx", "faiss", "bm25s", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # `docker stop` and service managers send SIGTERM; a process that is PID 1 in a
+    # container ignores it unless it has a handler. The Discord bot installs its own.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = Settings.from_env().with_overrides(
             corpus_dir=args.corpus, index_dir=args.index, model=args.model
         )
         handler = COMMANDS[args.command]
         return handler(settings, args)
+    except BrokenPipeError:  # `ask … | head -1`: the reader of stdout has gone; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (*EXPECTED_ERRORS, CommandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -200,6 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """Stop at once on SIGTERM. Nothing is lost: the index is only ever replaced whole
+    (a reindex cut short leaves the previous version live), and tearing down the
+    loaded models at interpreter exit takes seconds that `docker stop` does not give."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(128 + signum)
 
 
 # ---- building the core ----------------------------------------------------------
@@ -237,6 +261,7 @@ def load_reader() -> tuple[Reader, ConfidenceModel]:
 
 
 def open_core(settings: Settings, update_index: bool = True) -> ArticleQA:
+    log.info("loading the embedding model and the reader…")
     embedder = SentenceTransformerEmbedder(settings.model)
     reader, confidence = load_reader()
     core = ArticleQA(settings, embedder, reader=reader, confidence=confidence)
@@ -252,9 +277,7 @@ def open_core(settings: Settings, update_index: bool = True) -> ArticleQA:
 
 
 def _log_report(report: ReindexReport) -> None:
-    if report.rebuilt_because:
-        log.warning("index rebuilt: %s", report.rebuilt_because)
-    log.info("reindex: %s", report.summary())
+    log.info("reindex: %s", report.summary())  # why: logged by ArticleQA.open or the store
 
 
 # ---- commands -------------------------------------------------------------------
@@ -264,7 +287,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     questions: Iterable[str] = args.questions or (line.rstrip("\n") for line in sys.stdin)
     if args.questions and len(args.questions) == 1:
         # Fail fast, before loading the model, on a question that cannot be asked.
-        check_question(args.questions[0], settings.max_question_chars)
+        try:
+            check_question(args.questions[0], settings.max_question_chars)
+        except QuestionError as exc:
+            _print_error(args.questions[0], exc, args.json)
+            return 1
     core = open_core(settings)
     failures = 0
     for question in questions:
@@ -274,27 +301,34 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             answer = core.ask(question, article=args.article)
         except QuestionError as exc:
             failures += 1
-            if args.json:
-                print(json.dumps({"question": question[:200], "error": str(exc)}, ensure_ascii=False))
-            print(f"error: {exc}", file=sys.stderr)
+            _print_error(question, exc, args.json)
             continue
         _print_answer(answer, args.json)
     return 1 if failures else 0
+
+
+def _print_error(question: str, exc: Exception, as_json: bool) -> None:
+    if as_json:  # one JSON line per question asked, answered or not
+        print(json.dumps({"question": question[:200], "error": str(exc)}, ensure_ascii=False), flush=True)
+    print(f"error: {exc}", file=sys.stderr)
 
 
 def _print_answer(answer: Answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     else:
-        print(render_answer(answer), end="\n\n", flush=True)
+        print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     core = open_core(settings)
-    return run_chat(core, sys.stdin, interactive=sys.stdin.isatty())
+    run_chat(core, sys.stdin, interactive=sys.stdin.isatty())
+    return 0
 
 
 def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
+    """Answer one question per line until the input ends; returns how many were asked."""
+    asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
     iterator = iter(lines)
@@ -311,6 +345,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
             continue
         if question.lower() in {"quit", "exit", ":q"}:
             break
+        asked += 1
         try:
             # Each question may follow up on the one before it: the core weighs both readings.
             answer = core.ask(question, None, context, context_optional=True)
@@ -318,14 +353,24 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
             print(f"error: {exc}", flush=True)
             continue
         context = follow_up_context(question, answer)
-        print(render_answer(answer), end="\n\n", flush=True)
-    return 0
+        print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
+    return asked
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.discord_token:
-        log.info("DISCORD_TOKEN is not set: starting the terminal chat")
-        return cmd_chat(settings, args)
+        nothing_to_do = CommandError(
+            "DISCORD_TOKEN is not set and standard input gives no questions, so there is nothing "
+            "to do. Set DISCORD_TOKEN (in .env or the environment; with Docker, --env-file .env) "
+            "to run the Discord bot, or keep standard input open (docker run -it) for the chat."
+        )
+        if _stdin_is_null():  # `docker run -d`, a service without input: say so before loading
+            raise nothing_to_do
+        log.info("DISCORD_TOKEN is not set: starting the terminal chat (questions from standard input)")
+        interactive = sys.stdin.isatty()
+        if run_chat(open_core(settings), sys.stdin, interactive) == 0 and not interactive:
+            raise nothing_to_do
+        return 0
     from bot.discord import StartError, serve  # only the bot needs discord.py
 
     if settings.shard_ids and 0 not in settings.shard_ids:
@@ -338,6 +383,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return serve(core, settings)
     except StartError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _stdin_is_null() -> bool:
+    """Whether standard input is closed or a device that is not a terminal (/dev/null)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return True
+    return stat.S_ISCHR(mode) and not sys.stdin.isatty()
 
 
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
@@ -356,15 +410,14 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    log.info("loading the embedding model…")
     core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
     update, close = _progress()
     try:
         report = core.reindex(update, full=args.full)
     finally:
         close()
-    for rel, reason in report.skipped.items():
-        print(f"skipped {rel}: {reason}", file=sys.stderr)
-    print(report.summary())
+    print(report.summary())  # the store has logged each skipped file and why
     return 0
 
 
@@ -450,16 +503,27 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     count = args.questions or (40 if args.quick else 200)
     if count < 1:
         raise CommandError("--questions must be at least 1")
-    articles = args.benchmark / "articles"
-    questions = load_questions(args.benchmark / "questions.jsonl") if articles.is_dir() else []
-    seed = load_questions(args.seed_questions) if args.seed_questions.is_file() else []
+    benchmark = _project_path(args.benchmark, BENCHMARK_DIR, "--benchmark")
+    seed_file = _project_path(args.seed_questions, SEED_QUESTIONS, "--seed-questions")
+    extra_articles = [benchmark / "articles"] if benchmark and (benchmark / "articles").is_dir() else []
+    try:
+        questions = load_questions(benchmark / "questions.jsonl") if benchmark else []
+        seed = load_questions(seed_file) if seed_file else []
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the bench questions: {exc}") from None
+    if not questions and not seed:
+        raise CommandError(
+            f"bench needs questions to ask and found none: no {SEED_QUESTIONS} and no "
+            f"{BENCHMARK_DIR}/questions.jsonl here or in {PROJECT}. Run it from a clone of the "
+            'project, or give --seed-questions FILE (JSONL, one {"question": …} per line).'
+        )
     rng = random.Random(0)  # the same questions on every run
-    picked = rng.sample(questions, min(len(questions), 4 * count))
+    picked = rng.sample(questions, min(len(questions), 4 * count)) or seed
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="article-bot-bench-"))
     plan = bench.BenchPlan(
         corpus_dir=settings.corpus_dir,
-        article_dirs=[settings.corpus_dir, *([articles] if articles.is_dir() else [])],
-        seed_questions=[q.question for q in seed],
+        article_dirs=[settings.corpus_dir, *extra_articles],
+        seed_questions=[q.question for q in seed or picked],
         questions=[q.question for q in picked],
         sizes=sizes,
         workdir=workdir,
@@ -489,8 +553,23 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_path(given: Path | None, default: Path, option: str) -> Path | None:
+    """`given` (CommandError if missing), else `default` here or in the project's clone, else None."""
+    if given is not None:
+        if not given.exists():
+            raise CommandError(f"{option} {given}: no such file or folder")
+        return given
+    for candidate in (default, PROJECT / default):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
-    snapshot = IndexStore(settings.index_dir, None).load()
+    try:
+        snapshot = IndexStore(settings.index_dir, None).load()
+    except IndexError_ as exc:
+        raise CommandError(f"{exc}: `reindex` builds it from {settings.corpus_dir.resolve()}") from None
     if not snapshot.articles:
         print("the index holds no articles")
     for record in snapshot.articles:
@@ -508,11 +587,19 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         snapshot = store.load()
     except IndexError_ as exc:
         print(f"index status: unusable ({exc})")
+        print("to build it again from the corpus: python -m bot reindex --full")
         return 1
     print(f"articles: {len(snapshot.articles)}")
     print(f"passages: {snapshot.passage_count}")
     print(f"built with: {snapshot.manifest.get('model')} (dimension {snapshot.manifest.get('dimension')})")
     print(f"last reindex: {snapshot.built_at}")
+    built_with = snapshot.manifest.get("model")
+    if built_with != settings.model:  # `ask` and `run` would rebuild it before answering
+        print(f"up to date: no, it was built with model {built_with!r} and {settings.model!r} is configured")
+        return 1
+    if snapshot.manifest.get("chunking") != ChunkingConfig().as_dict():
+        print("up to date: no, it was built with other chunking settings (another version of the bot)")
+        return 1
     try:
         changed = store.corpus_changed(settings.corpus_dir, snapshot)
     except CorpusError as exc:

@@ -56,6 +56,12 @@ class QuestionError(ValueError):
     """The question cannot be asked as given; the message says why."""
 
 
+NO_ARTICLES = (
+    "there are no articles to answer from yet: an operator can add one "
+    "(`python -m bot add FILE|URL`, or /article add in Discord)"
+)
+
+
 def check_question(question: str, max_chars: int) -> str:
     """The question, cleaned; QuestionError if it cannot be asked."""
     cleaned = normalize_question(question)
@@ -126,21 +132,29 @@ class ArticleQA:
         When the update cannot be written (a full disk) but the previous index is
         sound, that index is served and the failure logged.
         """
-        reason = self.store.is_stale(self.settings.corpus_dir)
-        if reason:
-            log.info("indexing %s: %s", self.settings.corpus_dir, reason)
-            try:
-                return self.reindex(progress)
-            except StorageError as exc:
-                try:
-                    previous = self.store.load()
-                except IndexError_:
-                    raise exc from None
-                log.error("%s; answering from it until a reindex succeeds", exc)
-                self._swap(previous)
+        corpus = self.settings.corpus_dir
+        try:
+            snapshot: IndexSnapshot | None = self.store.load()
+        except IndexError_:
+            snapshot = None  # none yet, or unusable: the store's reindex says which
+        if snapshot is not None:
+            reason = self.store.corpus_changed(corpus, snapshot)
+            if not reason:
+                self._swap(snapshot)
                 return None
-        self._swap(self.store.load())
-        return None
+            log.info("updating the index of %s: %s", corpus.resolve(), reason)
+        elif self.store.current_version() is None:
+            log.info("building the index of %s (the first run)", corpus.resolve())
+        try:
+            return self.reindex(progress)
+        except StorageError as exc:
+            try:
+                previous = self.store.load()
+            except IndexError_:
+                raise exc from None
+            log.error("%s; answering from it until a reindex succeeds", exc)
+            self._swap(previous)
+            return None
 
     def open_readonly(self) -> None:
         """Load the index as it is (for processes that share a read-only index)."""
@@ -193,7 +207,7 @@ class ArticleQA:
         `context_optional` (a question that may or may not follow up, such as the
         next question of the same person), it is answered both with and without
         the context, and the more confident answer is kept.
-        Raises QuestionError for an empty or too long question, IndexError_ before
+        Raises QuestionError for an empty or too long question or an empty index, IndexError_ before
         the index is loaded.
         """
         answer = self._ask(question, article, context)
@@ -209,6 +223,8 @@ class ArticleQA:
         live = self._live
         if live is None:
             raise IndexError_("the index is not loaded")
+        if not live.snapshot.articles:
+            raise QuestionError(NO_ARTICLES)
         article_ids = None
         if article:
             if live.snapshot.article(article) is None:
@@ -342,10 +358,13 @@ class ArticleQA:
         """Move an article's file out of the corpus (into corpus/.removed/)."""
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():
-            raise CorpusError(f"the corpus folder {corpus} does not exist")
+            raise CorpusError(
+                f"the corpus folder {corpus.resolve()} does not exist"
+                " (run from the folder that holds it, or choose one with --corpus DIR or CORPUS_DIR)"
+            )
         matches = [p for p in find_article_files(corpus) if article_id_for(p) == article or p.name == article]
         if not matches:
-            raise ArticleError(f"no article {article!r} in {corpus}")
+            raise ArticleError(f"no article {article!r} in {corpus}; `list` shows the ids of the articles")
         trash = corpus / ".removed"
         trash.mkdir(exist_ok=True)
         target = trash / matches[0].name

@@ -15,9 +15,11 @@ import re
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2048
@@ -86,6 +88,8 @@ def fetch_article(
     `timeout` bounds the whole download, redirects included. `transport` is
     httpx's (tests pass a fake one); by default, the network.
     """
+    import httpx  # here: only fetching needs it, and it is slow to import
+
     if len(url) > MAX_URL_CHARS:
         raise FetchError(f"the URL is {len(url):,} characters; the limit is {MAX_URL_CHARS:,}")
     deadline = time.monotonic() + timeout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import textwrap
 
 from bot.answering import Answer, Citation
@@ -25,17 +27,33 @@ def citation_line(citation: Citation, limit: int = 300) -> str:
     return line
 
 
-def render_answer(answer: Answer, width: int = 100) -> str:
-    lines = [textwrap.fill(answer.text, width)]
+def terminal_width() -> int | None:
+    """Columns of the terminal stdout writes to, or None when stdout is not a terminal."""
+    if not sys.stdout.isatty():
+        return None
+    return max(shutil.get_terminal_size().columns, 20)
+
+
+def render_answer(answer: Answer, width: int | None = None) -> str:
+    """The answer, its citations and related reading as plain text.
+
+    Wrapped at `width` columns (characters) without breaking words, or not at
+    all when `width` is None (output to a file or a pipe).
+    """
+
+    def fill(text: str, indent: str = "") -> str:
+        if width is None:
+            return text
+        return textwrap.fill(
+            text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+        )
+
+    lines = [fill(answer.text)]
     if answer.citations:
         lines.append("")
-        lines.extend(
-            textwrap.fill(citation_line(c), width, subsequent_indent="    ") for c in answer.citations
-        )
+        lines.extend(fill(citation_line(c), "    ") for c in answer.citations)
     if answer.related:
         lines.append("")
         lines.append("Related reading:")
-        lines.extend(
-            textwrap.fill(citation_line(c, 200), width, subsequent_indent="    ") for c in answer.related
-        )
+        lines.extend(fill(citation_line(c, 200), "    ") for c in answer.related)
     return "\n".join(lines)

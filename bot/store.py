@@ -66,11 +66,20 @@ class StorageError(IndexError_):
 
 
 def describe_os_error(exc: OSError) -> str:
-    """One line for a failed file operation, naming a full disk as such."""
+    """One line for a failed file operation, naming a full disk or a missing permission as such."""
     if exc.errno == errno.ENOSPC:
         what = "no space left on the disk"
     elif exc.errno == errno.EDQUOT:
         what = "the disk quota is used up"
+    elif exc.errno in (errno.EACCES, errno.EPERM) and exc.filename:
+        # Typical of a host folder bind-mounted into the image, which runs as uid 10001.
+        folder = Path(exc.filename).parent
+        uid = os.getuid()
+        return (
+            f"permission denied ({exc.filename}): this process runs as user id {uid} and cannot "
+            f"write in {folder}; make that folder writable for it (on a Docker host: "
+            f"`sudo chown -R {uid} HOST_FOLDER`, or use a named volume), or choose another folder"
+        )
     else:
         what = exc.strerror or str(exc) or type(exc).__name__
     return f"{what} ({exc.filename})" if exc.filename else what
@@ -493,7 +502,7 @@ class IndexStore:
         """Load the live version; raise IndexError_ if missing, corrupt or mismatched."""
         version = self.current_version()
         if version is None:
-            raise IndexError_(f"no index in {self.index_dir}")
+            raise IndexError_(f"no index in {self.index_dir.resolve()} yet")
         try:
             manifest = json.loads((version / "manifest.json").read_text())
         except (OSError, ValueError) as exc:
@@ -584,7 +593,7 @@ class IndexStore:
                 return f"{rel} was removed"
         for rel in skipped:
             if rel not in present:
-                return f"{rel} was removed"
+                return f"{rel} (skipped, never indexed) is gone"
         return ""
 
     # ---- writing ------------------------------------------------------------------
@@ -668,7 +677,9 @@ class IndexStore:
         # Read the corpus: reuse unchanged articles, parse the rest.
         keep: dict[str, ArticleRecord] = {}
         fresh: dict[str, ArticleRecord] = {}
-        for path in _corpus_files(corpus_dir):
+        files = _corpus_files(corpus_dir)
+        log.info("reading %d article file(s) in %s", len(files), corpus_dir)
+        for path in files:
             rel = str(path.relative_to(corpus_dir))
             try:
                 data, size = _read_capped(path, self.max_article_bytes)
@@ -977,7 +988,10 @@ def _digests(
 
 def _corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.exists():
-        raise CorpusError(f"the corpus folder {corpus_dir} does not exist")
+        raise CorpusError(
+            f"the corpus folder {corpus_dir.resolve()} does not exist"
+            " (run from the folder that holds it, or choose one with --corpus DIR or CORPUS_DIR)"
+        )
     if not corpus_dir.is_dir():
         raise CorpusError(f"{corpus_dir} is not a folder")
     return find_article_files(corpus_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import shutil
@@ -118,7 +119,7 @@ def test_add_list_remove_status(tmp_path: Path) -> None:
     assert "1 removed" in removed.stdout
     assert "rover" not in run("list", "--corpus", str(corpus), "--index", str(index)).stdout
     missing = run("remove", "rover", "--corpus", str(corpus), "--index", str(index))
-    assert missing.returncode == 1 and "no article" in missing.stderr
+    assert missing.returncode == 1 and "no article" in missing.stderr and "`list`" in missing.stderr
     bad = tmp_path / "notes.pdf"
     bad.write_bytes(b"%PDF-1.4")
     refused = run("add", str(bad), "--corpus", str(corpus), "--index", str(index))
@@ -139,7 +140,7 @@ def in_process(
     monkeypatch.setenv("CORPUS_DIR", str(corpus))
     monkeypatch.setenv("INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
-    monkeypatch.setattr(cli, "SentenceTransformerEmbedder", lambda model: FakeEmbedder())
+    monkeypatch.setattr(cli, "SentenceTransformerEmbedder", lambda model: FakeEmbedder(name=model))
 
     def run_main(*argv: str) -> tuple[int, str, str]:
         code = cli.main(list(argv))
@@ -219,3 +220,134 @@ def test_status_and_errors_never_show_the_token(
     shown = "".join(out + err for _, out, err in outputs) + caplog.text
     assert "articles: 1" in shown and "error: no article 'no-such-article'" in shown
     assert FAKE_TOKEN not in shown and "secret-token" not in shown
+
+
+# ---- a newcomer's first hour: pipes, signals, empty inputs, messages that say what to do ----
+
+
+def test_ask_piped_into_head_ends_quietly(folders: tuple[Path, Path]) -> None:
+    corpus, index = folders
+    command = [sys.executable, "-m", "bot", "ask", "--corpus", str(corpus), "--index", str(index)]
+    questions = ["Which rocket launched the Shenzhou-13 spaceship?"] * 3
+    shell = f"set -o pipefail; {' '.join(map(repr, command + questions))} | head -1"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "DISCORD_TOKEN": ""}
+    result = subprocess.run(
+        ["bash", "-c", shell], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1 and "Long March-2F" in result.stdout
+    assert "Broken pipe" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ask_json_reports_a_bad_question_as_json() -> None:
+    result = run("ask", "--json", "")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {"question": "", "error": "the question is empty"}
+
+
+def test_chat_stops_on_sigterm(folders: tuple[Path, Path]) -> None:
+    """`docker stop` sends SIGTERM to the chat, which is PID 1 in the container."""
+    corpus, index = folders
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "DISCORD_TOKEN": ""}
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--corpus", str(corpus), "--index", str(index)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert chat.stdin is not None and chat.stdout is not None
+    chat.stdin.write("Where was the video posted?\n")
+    chat.stdin.flush()
+    assert "Weibo" in chat.stdout.readline()  # answered; now waiting for the next line
+    chat.terminate()
+    assert chat.wait(timeout=2) == 128 + 15  # docker stop waits 10 s, then kills
+    chat.stdin.close()
+
+
+def test_bench_without_its_questions_says_which_option(tmp_path: Path) -> None:
+    missing = run("bench", "--quick", "--seed-questions", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr == f"error: --seed-questions {tmp_path / 'nope.jsonl'}: no such file or folder\n"
+
+
+def test_running_from_another_folder_names_the_folders_it_looked_in(tmp_path: Path) -> None:
+    for args, expected in [
+        (("list",), f"no index in {tmp_path / 'index'} yet"),
+        (("ask", "who?"), f"the corpus folder {tmp_path / 'corpus'} does not exist"),
+    ]:
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 1 and expected in result.stderr, result.stderr
+        assert "--corpus" in result.stderr or "reindex" in result.stderr
+
+
+def test_ask_on_an_empty_corpus_says_there_are_no_articles(
+    in_process: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("CORPUS_DIR", str(empty))
+    code, out, err = in_process("ask", "who walked in space?")
+    assert code == 1 and out == ""
+    assert "there are no articles to answer from yet" in err and "add" in err
+
+
+def test_run_without_token_or_input_says_why_it_stops(
+    in_process: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`docker run -d` without a token: no terminal, nothing on stdin."""
+    monkeypatch.setenv("DISCORD_TOKEN", "")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = in_process("run")
+    assert code == 1
+    assert "DISCORD_TOKEN is not set" in err and "docker run -it" in err
+
+
+def test_a_skipped_file_is_reported_once(
+    in_process: Callable[..., tuple[int, str, str]], corpus: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 opens\n\nThe caf\xe9 opened on Monday.\n".encode("latin-1"))
+    code, out, err = in_process("reindex")
+    assert code == 0 and "1 file(s) skipped" in out
+    shown = out + err + caplog.text
+    assert shown.count("skipped latin1.txt") == 1
+    assert "not UTF-8 text" in shown and "iconv" in shown
+
+
+def test_permission_denied_names_the_user_and_the_fix() -> None:
+    from bot.store import describe_os_error
+
+    message = describe_os_error(PermissionError(errno.EACCES, "Permission denied", "/app/index/.lock"))
+    assert f"user id {os.getuid()}" in message and "/app/index" in message and "chown" in message
+
+
+def test_eval_of_an_empty_file_is_an_error_not_a_table(tmp_path: Path) -> None:
+    empty = tmp_path / "questions.jsonl"
+    empty.write_text("")
+    result = run("eval", str(empty))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"error: {empty} holds no questions to ask (check --articles and --limit)\n"
+
+
+def test_a_corrupt_index_is_reported_once_with_what_to_do(
+    in_process: Callable[..., tuple[int, str, str]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert in_process("reindex")[0] == 0
+    manifest = next((tmp_path / "index").glob("v-*/manifest.json"))
+    manifest.write_text("{not json")
+    code, out, _ = in_process("status")
+    assert code == 1 and "index status: unusable" in out and "reindex --full" in out
+    caplog.clear()
+    code, out, err = in_process("reindex")
+    assert code == 0 and "1 added" in out
+    shown = out + err + caplog.text
+    assert shown.count("unreadable") == 1, shown
+
+
+def test_status_with_another_model_configured_says_out_of_date(
+    in_process: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert in_process("reindex")[0] == 0
+    assert in_process("status")[0] == 0
+    monkeypatch.setenv("MODEL", "another-model")
+    code, out, _ = in_process("status")
+    assert code == 1
+    assert "up to date: no, it was built with model 'bundled:all-MiniLM-L6-v2'" in out
+    assert "'another-model' is configured" in out
