@@ -27,7 +27,7 @@ from bot.chunking import ChunkingConfig
 from bot.embedding import EmbedderError, SentenceTransformerEmbedder
 from bot.engine import ArticleQA, QuestionError, check_question, follow_up_context
 from bot.evaluation import Question, evaluate, load_questions, render_table, tallies_by_style
-from bot.fetch import FetchError, fetch_article
+from bot.fetch import FetchError
 from bot.formatting import render_answer, terminal_width
 from bot.reader import Reader
 from bot.settings import Settings, SettingsError
@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         "python -m bot add ~/news/story.html",
     )
     add.add_argument("source", metavar="PATH|URL")
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a file of the same name that holds other text (kept in corpus/.removed/)",
+    )
     remove = command(
         "remove", "remove an article from the corpus and the index", "python -m bot remove story"
     )
@@ -425,18 +430,12 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
     source: str = args.source
     if source.startswith(("http://", "https://")):
-        fetched = fetch_article(
-            source, settings.max_article_bytes, settings.url_timeout_seconds, settings.allow_private_urls
-        )
-        data = fetched.data
-        if fetched.filename.endswith(".html"):
-            data = f"---\nurl: {fetched.url}\n---\n".encode() + data
-        path = core.add_bytes(fetched.filename, data)
+        path = core.add_url(source, replace=args.replace)
     else:
         local = Path(source).expanduser()
         if not local.is_file():
             raise CommandError(f"{source} is not a file or an http(s) URL")
-        path = core.add_file(local)
+        path = core.add_file(local, replace=args.replace)
     report = core.reindex()
     print(f"added {path}; {report.summary()}")
     return 0

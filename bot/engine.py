@@ -311,23 +311,28 @@ class ArticleQA:
 
     # ---- corpus management -------------------------------------------------------------
 
-    def add_file(self, source: Path) -> Path:
-        """Copy an article file into the corpus after checking it parses."""
+    def add_file(self, source: Path, replace: bool = False) -> Path:
+        """Copy an article file into the corpus after checking it parses (see add_bytes)."""
         if source.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise ArticleError(f"{source.name}: unsupported type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         load_article(source, self.settings.max_article_bytes)  # raises with a clear message
-        return self._place(source.name, source.read_bytes())
+        return self._place(source.name, source.read_bytes(), replace)
 
-    def add_bytes(self, filename: str, data: bytes) -> Path:
-        """Store downloaded or uploaded article bytes in the corpus after checking them."""
+    def add_bytes(self, filename: str, data: bytes, replace: bool = False) -> Path:
+        """Store downloaded or uploaded article bytes in the corpus after checking them.
+
+        A file of the same name with other bytes is replaced only with `replace`
+        (its old version moves to corpus/.removed/); else ArticleError says so.
+        The same bytes again change nothing.
+        """
         if len(data) > self.settings.max_article_bytes:
             raise ArticleError(
                 f"{filename} is {len(data):,} bytes, over the limit of {self.settings.max_article_bytes:,}"
             )
         parse_article(data, filename, article_id_for(Path(filename)))
-        return self._place(filename, data)
+        return self._place(filename, data, replace)
 
-    def add_url(self, url: str) -> Path:
+    def add_url(self, url: str, replace: bool = False) -> Path:
         """Download an article within the configured size and time limits and store it."""
         fetched = fetch_article(
             url,
@@ -339,11 +344,20 @@ class ArticleQA:
         if fetched.filename.endswith(".html"):
             # HTML pages rarely name their own address; keep it for citations.
             data = f"---\nurl: {fetched.url}\n---\n".encode() + data
-        return self.add_bytes(fetched.filename, data)
+        return self.add_bytes(fetched.filename, data, replace)
 
-    def _place(self, filename: str, data: bytes) -> Path:
+    def _place(self, filename: str, data: bytes, replace: bool) -> Path:
         corpus = self.settings.corpus_dir
         target = corpus / Path(filename).name
+        if target.is_file() and target.read_bytes() != data:
+            if not replace:
+                raise ArticleError(
+                    f"{target.name} is already in the corpus with other text; add it with --replace "
+                    "(in Discord: replace: True) to replace it, keeping the old version in .removed/"
+                )
+            kept = _trash(corpus, target.name)
+            shutil.copy2(target, kept)
+            log.info("kept the replaced version of %s as %s", target.name, kept)
         tmp = target.with_name(f".{target.name}.part")
         try:
             corpus.mkdir(parents=True, exist_ok=True)
@@ -365,8 +379,16 @@ class ArticleQA:
         matches = [p for p in find_article_files(corpus) if article_id_for(p) == article or p.name == article]
         if not matches:
             raise ArticleError(f"no article {article!r} in {corpus}; `list` shows the ids of the articles")
-        trash = corpus / ".removed"
-        trash.mkdir(exist_ok=True)
-        target = trash / matches[0].name
+        target = _trash(corpus, matches[0].name)
         shutil.move(str(matches[0]), target)
         return target
+
+
+def _trash(corpus: Path, name: str) -> Path:
+    """A free path for an old version of `name` in corpus/.removed/ (name, then name.2, …)."""
+    trash = corpus / ".removed"
+    trash.mkdir(exist_ok=True)
+    target, n = trash / name, 2
+    while target.exists():
+        target, n = trash / f"{Path(name).stem}.{n}{Path(name).suffix}", n + 1
+    return target

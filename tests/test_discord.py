@@ -1382,3 +1382,22 @@ async def test_a_refused_token_is_one_line_without_the_token(corpus: Path, tmp_p
     )
     assert "Traceback" not in output
     assert wrong not in output and "wrong-secret" not in output
+
+
+async def test_article_add_of_a_changed_file_asks_for_replace(
+    bot: ArticleBot, standin: DiscordStandIn, corpus: Path
+) -> None:
+    name = "china-first-woman-spacewalk.txt"
+    changed = (corpus / name).read_bytes().replace(b"Nov. 7", b"Nov. 8")
+    attachment = standin.add_attachment(name, changed)
+    refused = await standin.answered(
+        await standin.slash(OLIVIA_ID, "article", {"file": attachment}, subcommand="add")
+    )
+    assert "already in the corpus with other text" in refused.text and "replace" in refused.text
+    assert b"Nov. 7" in (corpus / name).read_bytes()
+    attachment = standin.add_attachment(name, changed)
+    sent = await standin.answered(
+        await standin.slash(OLIVIA_ID, "article", {"file": attachment, "replace": True}, subcommand="add")
+    )
+    assert sent.text.startswith(f"Added `{name}`.") and "1 changed" in sent.text
+    assert (corpus / name).read_bytes() == changed and b"Nov. 7" in (corpus / ".removed" / name).read_bytes()

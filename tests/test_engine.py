@@ -142,3 +142,24 @@ def test_a_full_disk_with_no_previous_index_is_an_error(
     ):
         ArticleQA(settings, FakeEmbedder()).open()
     assert not list(settings.index_dir.glob(".tmp-*")) and not list(settings.index_dir.glob("v-*"))
+
+
+def test_adding_a_file_of_the_same_name_with_other_text_needs_replace(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from bot.articles import ArticleError
+
+    core = ArticleQA(settings, FakeEmbedder())
+    first = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 40 volunteers.\n"
+    second = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 45 volunteers.\n"
+    path = core.add_bytes("lighthouse.txt", first)
+    assert core.add_bytes("lighthouse.txt", first) == path  # the same text again: nothing to replace
+    with pytest.raises(ArticleError, match="already in the corpus with other text; add it with --replace"):
+        core.add_bytes("lighthouse.txt", second)
+    assert path.read_bytes() == first and not (settings.corpus_dir / ".removed").exists()
+    core.add_bytes("lighthouse.txt", second, replace=True)
+    assert path.read_bytes() == second
+    assert (settings.corpus_dir / ".removed" / "lighthouse.txt").read_bytes() == first
+    third = second.replace(b"45", b"50")
+    core.add_bytes("lighthouse.txt", third, replace=True)  # an older kept version is not overwritten
+    assert (settings.corpus_dir / ".removed" / "lighthouse.2.txt").read_bytes() == second

@@ -114,12 +114,17 @@ class OperatorsCog(commands.Cog, name="Operators"):
         await self._done(interaction, reindex_text(report, self.bot.shared_index))
 
     @article.command(name="add", description="Add an article from an attached file or a URL, then reindex")
-    @app_commands.describe(file="a .txt, .md or .html file", url="an http(s) link to the article")
+    @app_commands.describe(
+        file="a .txt, .md or .html file",
+        url="an http(s) link to the article",
+        replace="replace an article file of the same name (its old version is kept)",
+    )
     async def article_add(
         self,
         interaction: discord.Interaction,
         file: discord.Attachment | None = None,
         url: str | None = None,
+        replace: bool = False,
     ) -> None:
         limit = self.bot.settings.max_article_bytes
         if (file is None) == (url is None):
@@ -133,10 +138,10 @@ class OperatorsCog(commands.Cog, name="Operators"):
             await interaction.response.defer(thinking=True, ephemeral=True)
             if file is not None:
                 data = await file.read()
-                path = await asyncio.to_thread(self.bot.core.add_bytes, file.filename, data)
+                path = await asyncio.to_thread(self.bot.core.add_bytes, file.filename, data, replace)
             else:
                 assert url is not None
-                path = await asyncio.to_thread(self.bot.core.add_url, url.strip())
+                path = await asyncio.to_thread(self.bot.core.add_url, url.strip(), replace)
             log.info("user %s added %s to the corpus", interaction.user.id, path.name)
             report = await self._reindex()
         await self._done(interaction, f"Added `{path.name}`.\n{reindex_text(report, self.bot.shared_index)}")
