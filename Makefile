@@ -49,7 +49,7 @@ eval: $(STAMP)
 clean-index:
 	rm -rf index
 
-# Train the reader and fit its confidence model again (about 80 minutes on two cores; see README).
+# Train the reader and fit its confidence model again (about 100 minutes on two cores; see README).
 train-reader: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,train]"
 	$(PY) tools/train_reader.py
