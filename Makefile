@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check bot tests
 	$(PY) -m mypy bot
 
-# Latency, build throughput and scale up to a million passages (about 10 minutes; `--quick`: 1).
+# Latency, build throughput and scale up to a million passages (about 15 minutes; `--quick`: about 3).
 bench: $(STAMP)
 	$(PY) -m bot bench
 

@@ -156,12 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = command(
         "bench",
         "measure question latency, index build and scale on this machine; print a Markdown table",
-        "python -m bot bench --sizes seed,10k,100k,1m   (or --quick: a few minutes)",
+        "python -m bot bench --sizes seed,10k,100k,1m   (or --quick: about 3 minutes)",
     )
     bench.add_argument(
         "--sizes",
         help="corpora to ask at, in passages: seed (the corpus), 10k, 100k, 1m or numbers "
-        "(default: all four, about 10 minutes on two cores)",
+        "(default: all four, about 15 minutes on two cores)",
     )
     bench.add_argument(
         "--quick",
