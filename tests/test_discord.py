@@ -262,12 +262,19 @@ class AskedQA(ArticleQA):
         return super().ask(question, article, context, context_optional)
 
 
-async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
-    bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
-) -> None:
+@pytest.fixture
+def asked_core(bot_settings: Settings, fake_embedder: FakeEmbedder) -> AskedQA:
+    """An opened core that records every (question, context, context_optional) it is asked."""
     core = AskedQA(bot_settings, fake_embedder)
     core.asked = []
     core.open()
+    return core
+
+
+async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
+    asked_core: AskedQA, bot_settings: Settings, standin: DiscordStandIn
+) -> None:
+    core = asked_core
     async with running(core, bot_settings, standin):
         first = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
         answer = (await answer_to(standin, first))[0]
@@ -285,11 +292,9 @@ async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
 
 
 async def test_the_next_question_of_the_same_person_may_follow_up(
-    bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+    asked_core: AskedQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
-    core = AskedQA(bot_settings, fake_embedder)
-    core.asked = []
-    core.open()
+    core = asked_core
     async with running(core, bot_settings, standin):
         first = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
         await answer_to(standin, first)
