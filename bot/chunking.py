@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-import pysbd
 
 from bot.articles import Article
+from bot.sentences import split_sentences
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
 
@@ -24,7 +22,7 @@ class ChunkingConfig:
     # all-MiniLM-L6-v2 reads 256 word pieces; ~1.3 pieces a word in news text,
     # so 150 words leaves room for the title that is prepended to each chunk.
     max_words: int = 150
-    version: int = 2  # 2: records keep the author
+    version: int = 3  # 2: records keep the author; 3: sentences by bot/sentences.py, language
 
     def as_dict(self) -> dict[str, int]:
         return {"max_words": self.max_words, "version": self.version}
@@ -54,40 +52,6 @@ class Chunk:
         return f"{self.title}. {self.text}" if self.title else self.text
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences in `text`, stripped of white space."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for piece in _segmenter().segment(text):
-        stripped = piece.strip()
-        if not stripped:
-            continue
-        start = text.find(stripped, cursor)
-        if start < 0:  # the segmenter altered the text; fall back to the cursor
-            start = cursor
-        end = start + len(stripped)
-        spans.append((start, end))
-        cursor = end
-    return _merge_fragments(text, spans)
-
-
-def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Glue pieces with no word in them (a stray "U." or "—") onto their neighbour."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        piece = text[start:end]
-        if merged and not re.search(r"[A-Za-z0-9]{2}", piece):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def word_count(text: str) -> int:
     return len(_WORDISH.findall(text))
 
@@ -96,7 +60,7 @@ def split_article(article: Article) -> list[Sentence]:
     sentences: list[Sentence] = []
     for paragraph in article.paragraphs:
         body = article.paragraph_text(paragraph)
-        for start, end in split_sentences(body):
+        for start, end in split_sentences(body, article.language):
             sentences.append(
                 Sentence(
                     index=len(sentences),

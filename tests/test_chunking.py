@@ -3,7 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.articles import load_article, parse_article
-from bot.chunking import ChunkingConfig, chunk_sentences, split_article, split_sentences, word_count
+from bot.chunking import ChunkingConfig, chunk_sentences, split_article, word_count
+from bot.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "china-first-woman-spacewalk.txt"
 
