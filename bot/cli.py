@@ -571,9 +571,13 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"{exc}: `reindex` builds it from {settings.corpus_dir.resolve()}") from None
     if not snapshot.articles:
         print("the index holds no articles")
+    labels = snapshot.labels
     for record in snapshot.articles:
-        date = f" ({record.date})" if record.date else ""
-        print(f"{record.id}\t{record.title}{date}\t{len(record.chunks)} passages")
+        facts = [record.source] if record.source else []
+        facts += [record.date or "no date", record.language, f"{len(record.chunks)} passages"]
+        print(f"{record.id}\t{labels.get(record.id, record.title)}\t{', '.join(facts)}")
+    for file, twin in snapshot.duplicates.items():
+        print(f"{file}: the same article as {twin}, indexed once")
     return 0
 
 

@@ -36,7 +36,7 @@ from bot.embedding import Embedder
 from bot.fetch import fetch_article
 from bot.metadata import metadata_answer, metadata_field, strip_metadata_words
 from bot.reader import Reader
-from bot.retrieval import HybridRetriever, normalize_question, tokenize
+from bot.retrieval import HybridRetriever, normalize_question
 from bot.settings import SIMILARITY_ABSTAIN_THRESHOLD, Settings
 from bot.store import (
     CorpusError,
@@ -216,7 +216,19 @@ class ArticleQA:
             if alone.confidence >= answer.confidence:
                 answer = alone
         self.questions_answered += 1
-        return answer
+        return self._labelled(answer)
+
+    def _labelled(self, answer: Answer) -> Answer:
+        """The answer with each citation naming its article so look-alikes are told apart."""
+        live = self._live
+        if live is None:
+            return answer
+        labels = live.snapshot.labels
+        return replace(
+            answer,
+            citations=tuple(replace(c, label=labels.get(c.article, c.title)) for c in answer.citations),
+            related=tuple(replace(c, label=labels.get(c.article, c.title)) for c in answer.related),
+        )
 
     def _ask(self, question: str, article: str | None, context: str) -> Answer:
         cleaned = check_question(question, self.settings.max_question_chars)
@@ -254,11 +266,11 @@ class ArticleQA:
             text = f"{context} {strip_metadata_words(question)}".strip()
             if text:
                 hits = live.answerer.retriever.passages(
-                    tokenize([text])[0], self.embedder.embed([text])[0], k=1
+                    live.answerer.retriever.tokens(text), self.embedder.embed([text])[0], k=1
                 )
                 record = snapshot.chunk(hits[0].row)[0] if hits else None
             else:
-                record = max(enumerate(snapshot.articles), key=lambda p: (p[1].date, p[0]))[1]
+                record = snapshot.newest()
         if record is None:
             return Answer(question, NOT_IN_ARTICLE, True, 0.0)
         return metadata_answer(question, field, record)
@@ -297,14 +309,24 @@ class ArticleQA:
             raise QuestionError(f"no article {article!r} in the index")
         vector = self.embedder.embed([cleaned])[0]
         hits = live.answerer.retriever.passages(
-            tokenize([cleaned])[0], vector, k=k, article_ids={article} if article else None
+            live.answerer.retriever.tokens(cleaned), vector, k=k, article_ids={article} if article else None
         )
         found = []
+        labels = live.snapshot.labels
         for n, hit in enumerate(hits, start=1):
             record, c = live.snapshot.chunk(hit.row)
             found.append(
                 Citation(
-                    n, record.id, record.title, c.paragraph, c.start, c.end, c.text, record.url, hit.dense
+                    n,
+                    record.id,
+                    record.title,
+                    c.paragraph,
+                    c.start,
+                    c.end,
+                    c.text,
+                    record.url,
+                    hit.dense,
+                    label=labels.get(record.id, record.title),
                 )
             )
         return found

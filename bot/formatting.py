@@ -20,7 +20,7 @@ def place(citation: Citation) -> str:
 
 
 def citation_line(citation: Citation, limit: int = 300) -> str:
-    where = f"{citation.title}, {place(citation)}"
+    where = f"{citation.name}, {place(citation)}"
     line = f"[{citation.n}] {where}: \u201c{excerpt(citation.text, limit)}\u201d"
     if citation.url:
         line += f" <{citation.url}>"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -101,11 +102,15 @@ class ArticleRecord:
     sentences: tuple[Sentence, ...]
     chunks: tuple[Chunk, ...]
     author: str = ""
+    language: str = "en"  # ISO 639-1, as read or detected (bot/articles.py)
+    added: str = ""  # when this version entered the index, ISO 8601 UTC ("newest" without a date)
 
     @classmethod
     def from_article(cls, article: Article, file: str, config: ChunkingConfig) -> ArticleRecord:
         sentences = split_article(article)
         return cls(
+            language=article.language,
+            added=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             id=article.id,
             title=article.title,
             url=article.url,
@@ -128,6 +133,8 @@ class ArticleRecord:
             "date": self.date,
             "source": self.source,
             "author": self.author,
+            "language": self.language,
+            "added": self.added,
             "file": self.file,
             "content_hash": self.content_hash,
             "text": self.text,
@@ -156,6 +163,8 @@ class ArticleRecord:
             date=str(data["date"]),
             source=str(data["source"]),
             author=str(data.get("author", "")),
+            language=str(data.get("language", "en")),
+            added=str(data.get("added", "")),
             file=str(data["file"]),
             content_hash=str(data["content_hash"]),
             text=text,
@@ -163,6 +172,28 @@ class ArticleRecord:
             sentences=sentences,
             chunks=tuple(chunks),
         )
+
+
+def article_labels(records: Sequence[ArticleRecord]) -> dict[str, str]:
+    """id -> the name a citation shows for each article: its title, and when another
+    article has the same title (two outlets, an update, a wire copy), what tells
+    them apart: the outlet and date where they differ, else the file name."""
+    groups: dict[str, list[ArticleRecord]] = {}
+    for record in records:
+        groups.setdefault(" ".join(record.title.lower().split()), []).append(record)
+    labels: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) == 1:
+            labels[group[0].id] = group[0].title
+            continue
+        differ = [f for f in ("source", "date") if len({getattr(r, f) for r in group}) > 1]
+        for record in group:
+            parts = [str(getattr(record, f)) for f in differ if getattr(record, f)]
+            twins = [r for r in group if [str(getattr(r, f)) for f in differ if getattr(r, f)] == parts]
+            if not parts or len(twins) > 1:
+                parts.append(record.file)
+            labels[record.id] = f"{record.title} ({', '.join(parts)})"
+    return labels
 
 
 @dataclass
@@ -203,6 +234,24 @@ class IndexSnapshot:
     def built_at(self) -> str:
         return str(self.manifest.get("built_at", ""))
 
+    @property
+    def duplicates(self) -> dict[str, str]:
+        """Corpus files left out because another file holds the same text: file -> that file."""
+        found = self.manifest.get("duplicates", {})
+        assert isinstance(found, dict)
+        return {str(k): str(v["same_as"]) for k, v in found.items()}
+
+    @functools.cached_property
+    def labels(self) -> dict[str, str]:
+        """How citations name each article (id -> label); see article_labels."""
+        return article_labels(self.articles)
+
+    def newest(self) -> ArticleRecord | None:
+        """The article with the latest date; one without a date counts from when it was added."""
+        if not self.articles:
+            return None
+        return max(enumerate(self.articles), key=lambda p: (p[1].date or p[1].added[:10], p[0]))[1]
+
     def chunk(self, row: int) -> tuple[ArticleRecord, Chunk]:
         a = int(self.chunk_article[row])
         record = self.articles[a]
@@ -228,6 +277,8 @@ class ReindexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # file -> reason
+    # Files left out because another holds the same text: file -> {"same_as": file, "content_hash": …}
+    duplicates: dict[str, dict[str, str]] = field(default_factory=dict)
     passages_added: int = 0
     passages_removed: int = 0
     texts_embedded: int = 0
@@ -253,7 +304,32 @@ class ReindexReport:
         )
         if self.skipped:
             text += f"; {len(self.skipped)} file(s) skipped"
+        for file, twin in self.duplicates.items():
+            text += f"; {file} holds the same article as {twin['same_as']} (indexed once)"
         return text
+
+
+def _drop_duplicates(
+    keep: dict[str, ArticleRecord], fresh: dict[str, ArticleRecord]
+) -> dict[str, dict[str, str]]:
+    """Leave one record of each article text in `keep` and `fresh` (which it edits).
+
+    Texts are compared as read (front matter and markup gone, white space
+    collapsed), so a copy under another name, as .html beside .txt, or fetched
+    twice from one URL is indexed once. The record already indexed stays, else
+    the first by file name. Returns the files left out: file -> {"same_as": the
+    file kept, "content_hash": the left-out file's SHA-256}.
+    """
+    first_of: dict[str, ArticleRecord] = {}
+    dropped: dict[str, dict[str, str]] = {}
+    for record in sorted([*keep.values(), *fresh.values()], key=lambda r: (r.id not in keep, r.file)):
+        digest = hashlib.sha256(record.text.encode("utf-8")).hexdigest()
+        first = first_of.setdefault(digest, record)
+        if first is not record:
+            dropped[record.file] = {"same_as": first.file, "content_hash": record.content_hash}
+            keep.pop(record.id, None)
+            fresh.pop(record.id, None)
+    return dict(sorted(dropped.items()))
 
 
 def _sha256_file(path: Path) -> str:
@@ -585,6 +661,10 @@ class IndexStore:
                 present[rel] = _sha256_file(path)
             except OSError:
                 continue
+        duplicates = snapshot.manifest.get("duplicates", {})
+        assert isinstance(duplicates, dict)
+        for rel, twin in duplicates.items():
+            indexed.setdefault(rel, twin["content_hash"])
         for rel, digest in present.items():
             if rel not in skipped and indexed.get(rel) != digest:
                 return f"{rel} is new or changed"
@@ -713,6 +793,9 @@ class IndexStore:
             fresh[article_id] = record
         for rel, reason in report.skipped.items():
             log.warning("skipped %s: %s", rel, reason)
+        report.duplicates = _drop_duplicates(keep, fresh)
+        for rel, twin in report.duplicates.items():
+            log.debug("%s holds the same article as %s; indexing it once", rel, twin["same_as"])
 
         for article_id, record in fresh.items():
             (report.changed if article_id in old_by_id else report.added).append(article_id)
@@ -728,6 +811,7 @@ class IndexStore:
             old is not None
             and not report.changed_anything
             and old.manifest.get("skipped", {}) == report.skipped
+            and old.manifest.get("duplicates", {}) == report.duplicates
         ):
             report.seconds = time.monotonic() - began
             report.snapshot = old
@@ -784,6 +868,7 @@ class IndexStore:
             report.skipped,
             old,
             prefix,
+            report.duplicates,
         )
         report.seconds = time.monotonic() - began
         return report
@@ -827,6 +912,7 @@ class IndexStore:
         skipped: dict[str, str],
         old: IndexSnapshot | None = None,
         prefix: int = 0,
+        duplicates: dict[str, dict[str, str]] | None = None,
     ) -> IndexSnapshot:
         """Write a complete version and make it live.
 
@@ -875,6 +961,7 @@ class IndexStore:
                     for r in records
                 },
                 "skipped": skipped,
+                "duplicates": duplicates or {},
                 "passages": passages,
                 "sentences": sentences,
                 "index": vectors.describe(),

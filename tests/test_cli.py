@@ -351,3 +351,29 @@ def test_status_with_another_model_configured_says_out_of_date(
     assert code == 1
     assert "up to date: no, it was built with model 'bundled:all-MiniLM-L6-v2'" in out
     assert "'another-model' is configured" in out
+
+
+def test_list_shows_outlet_date_language_and_files_holding_the_same_article(
+    in_process: Callable[..., tuple[int, str, str]], corpus: Path
+) -> None:
+    seed = corpus / "china-first-woman-spacewalk.txt"
+    (corpus / "spacewalk-copy.txt").write_bytes(seed.read_bytes())
+    (corpus / "harbour.md").write_text(
+        "---\nsource: Harbour Post\ndate: 2024-03-04\n---\n# Harbour reopens\n\nIt did.\n"
+    )
+    code, out, _ = in_process("reindex")
+    assert code == 0
+    assert (
+        "spacewalk-copy.txt holds the same article as china-first-woman-spacewalk.txt (indexed once)" in out
+    )
+    code, out, _ = in_process("list")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert lines[0].startswith(
+        "china-first-woman-spacewalk\tAstronaut becomes China's first woman to walk in space\t"
+    )
+    assert lines[0].endswith("\tno date, en, 15 passages")
+    assert lines[1] == "harbour\tHarbour reopens\tHarbour Post, 2024-03-04, en, 1 passages"
+    assert lines[2] == "spacewalk-copy.txt: the same article as china-first-woman-spacewalk.txt, indexed once"
+    code, out, _ = in_process("status")
+    assert code == 0 and "up to date: yes" in out

@@ -163,3 +163,36 @@ def test_adding_a_file_of_the_same_name_with_other_text_needs_replace(
     third = second.replace(b"45", b"50")
     core.add_bytes("lighthouse.txt", third, replace=True)  # an older kept version is not overwritten
     assert (settings.corpus_dir / ".removed" / "lighthouse.2.txt").read_bytes() == second
+
+
+def test_look_alike_articles_are_told_apart_and_no_sentence_is_quoted_twice(
+    settings: Settings, corpus: Path
+) -> None:
+    wire = (
+        "---\nsource: Pacific Wire Service\ndate: 2021-11-08\n---\n"
+        "Astronaut becomes China's first woman to walk in space\n\n"
+        "China sent the astronauts to the Tianhe space station on Oct. 16 as part of the Shenzhou-13 "
+        "mission to build the space station, according to China\u2019s Xinhua News Agency.\n\n"
+        "Wang, 41, is a former air force pilot who first flew to space in 2013.\n"
+    )
+    (corpus / "china-spacewalk-wire.txt").write_text(wire)
+    core = ArticleQA(settings, FakeEmbedder())
+    core.open()
+    answer = core.ask("When did China send the astronauts to the Tianhe space station?")
+    assert not answer.abstained
+    quoted = [" ".join(c.text.split()) for c in answer.citations]
+    assert len(quoted) == len(set(quoted))
+    shared = "China sent the astronauts to the Tianhe space station on Oct. 16"
+    assert sum(shared in text for text in quoted) == 1
+    names = {c.article: c.to_json()["label"] for c in answer.citations}
+    title = "Astronaut becomes China's first woman to walk in space"
+    for article, name in names.items():
+        assert name in (
+            f"{title} (Pacific Wire Service, 2021-11-08)",
+            f"{title} (china-first-woman-spacewalk.txt)",
+        ), article
+    found = core.search("Tianhe space station astronauts", k=5)
+    assert {c.name for c in found} <= {
+        f"{title} (Pacific Wire Service, 2021-11-08)",
+        f"{title} (china-first-woman-spacewalk.txt)",
+    }

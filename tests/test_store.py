@@ -170,7 +170,7 @@ def test_kill_during_reindex_leaves_old_index_loadable(corpus: Path, tmp_path: P
     store.reindex(corpus)
     old_version = store.current_version()
     for i in range(40):
-        _article(corpus, f"extra-{i}.txt", f"Extra {i}", " ".join(["Word salad sentence here."] * 30))
+        _article(corpus, f"extra-{i}.txt", f"Extra {i}", " ".join([f"Word salad sentence {i} here."] * 30))
     marker = tmp_path / "embedding-started"
     script = _KILL_SCRIPT.format(root=str(ROOT), marker=str(marker), index=str(index), corpus=str(corpus))
     process = subprocess.Popen([sys.executable, "-c", script])
@@ -351,3 +351,71 @@ def test_huge_article_is_skipped_without_reading_it(corpus: Path, tmp_path: Path
     assert report.skipped == {"huge.txt": "52,428,800 bytes, over the limit of 5,000,000"}
     assert peak < 10 * 1024 * 1024  # the 50 MB were never read into memory
     assert [r.id for r in store.load().articles] == ["china-first-woman-spacewalk"]
+
+
+def test_the_same_text_under_two_names_is_indexed_once(corpus: Path, tmp_path: Path) -> None:
+    seed = corpus / "china-first-woman-spacewalk.txt"
+    (corpus / "spacewalk-copy.txt").write_bytes(seed.read_bytes())
+    # The same article with front matter: other bytes, the same text once read.
+    (corpus / "spacewalk-meta.txt").write_text("---\nsource: Wire\n---\n" + seed.read_text(encoding="utf-8"))
+    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    report = store.reindex(corpus)
+    assert [r.file for r in report.snapshot.articles] == ["china-first-woman-spacewalk.txt"]  # type: ignore[union-attr]
+    same = {
+        "spacewalk-copy.txt": "china-first-woman-spacewalk.txt",
+        "spacewalk-meta.txt": "china-first-woman-spacewalk.txt",
+    }
+    assert {f: d["same_as"] for f, d in report.duplicates.items()} == same
+    assert "spacewalk-copy.txt holds the same article as china-first-woman-spacewalk.txt" in report.summary()
+    snapshot = store.load()
+    assert snapshot.duplicates == same
+    assert store.corpus_changed(corpus, snapshot) == ""
+    assert store.reindex(corpus).changed_anything is False
+    # The copy is edited into an article of its own: now both are indexed.
+    (corpus / "spacewalk-copy.txt").write_text("Another story\n\nA different text altogether.\n")
+    assert store.corpus_changed(corpus, store.load()) == "spacewalk-copy.txt is new or changed"
+    report = store.reindex(corpus)
+    assert report.added == ["spacewalk-copy"] and list(report.duplicates) == ["spacewalk-meta.txt"]
+
+
+def test_look_alike_articles_are_labelled_by_what_differs(corpus: Path, tmp_path: Path) -> None:
+    _article(corpus, "wire.txt", "Astronaut becomes China's first woman to walk in space", "Wang, 41, flew.")
+    front = "---\nsource: Pacific Wire\ndate: 2021-11-08\n---\n"
+    (corpus / "wire.txt").write_text(front + (corpus / "wire.txt").read_text())
+    _article(
+        corpus, "copy-desk.txt", "ASTRONAUT becomes China's first woman to walk in space", "Another text."
+    )
+    _article(corpus, "rover.txt", "Rover finds ice", "The rover found ice.")
+    labels = IndexStore(tmp_path / "index", FakeEmbedder()).reindex(corpus).snapshot.labels  # type: ignore[union-attr]
+    assert labels["rover"] == "Rover finds ice"
+    assert (
+        labels["wire"] == "Astronaut becomes China's first woman to walk in space (Pacific Wire, 2021-11-08)"
+    )
+    # Neither outlet nor date given: the file name tells them apart.
+    assert labels["china-first-woman-spacewalk"].endswith("(china-first-woman-spacewalk.txt)")
+    assert labels["copy-desk"].endswith("(copy-desk.txt)")
+
+
+def test_newest_article_without_a_date_counts_from_when_it_was_added(corpus: Path, tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    store.reindex(corpus)  # the seed article states no date
+    _article(corpus, "old.txt", "Old news", "It happened.")
+    (corpus / "old.txt").write_text("---\ndate: 2019-05-01\n---\n" + (corpus / "old.txt").read_text())
+    snapshot = store.reindex(corpus).snapshot
+    assert snapshot is not None
+    assert snapshot.article("china-first-woman-spacewalk").date == ""  # type: ignore[union-attr]
+    assert snapshot.newest().id == "china-first-woman-spacewalk"  # type: ignore[union-attr]
+    _article(corpus, "future.txt", "Later news", "It will happen.")
+    (corpus / "future.txt").write_text("---\ndate: 2099-01-02\n---\n" + (corpus / "future.txt").read_text())
+    assert store.reindex(corpus).snapshot.newest().id == "future"  # type: ignore[union-attr]
+
+
+def test_language_is_recorded_per_article(corpus: Path, tmp_path: Path) -> None:
+    _article(
+        corpus, "ru.txt", "Новый мост", "В Костроме открыли новый мост через Волгу. Его длина 1240 метров."
+    )
+    snapshot = IndexStore(tmp_path / "index", FakeEmbedder()).reindex(corpus).snapshot
+    assert snapshot is not None
+    assert {r.id: r.language for r in snapshot.articles} == {"china-first-woman-spacewalk": "en", "ru": "ru"}
+    again = IndexStore(tmp_path / "index", FakeEmbedder()).load()
+    assert again.article("ru").language == "ru"  # type: ignore[union-attr]

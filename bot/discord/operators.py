@@ -59,6 +59,8 @@ def reindex_text(report: ReindexReport, shared_index: bool = False) -> str:
     ]
     for name, reason in list(report.skipped.items())[:5]:
         lines.append(f"Skipped `{name}`: {reason}")
+    for name, twin in list(report.duplicates.items())[:5]:
+        lines.append(f"`{name}` holds the same article as `{twin['same_as']}`; indexed once.")
     if report.changed_anything:
         lines.append("Questions are answered from the new index now.")
     else:
@@ -176,8 +178,13 @@ class OperatorsCog(commands.Cog, name="Operators"):
             if bot.settings.shard_count
             else "not sharded"
         )
+        duplicates = snapshot.duplicates
+        same = "; ".join(f"`{file}` = `{twin}`" for file, twin in list(duplicates.items())[:5])
+        if len(duplicates) > 5:
+            same += f" and {len(duplicates) - 5} more"
         return [
             ("Articles", f"{len(snapshot.articles):,}"),
+            ("Same article in two files", f"{same} (each indexed once)" if duplicates else "none"),
             ("Passages", f"{snapshot.passage_count:,}"),
             ("Model", f"{bot.settings.model} (dimension {snapshot.manifest.get('dimension')})"),
             ("Index built", snapshot.built_at or "unknown"),

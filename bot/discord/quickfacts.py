@@ -29,7 +29,8 @@ class QuickFactsCog(QuestionCommands, name="Quick facts"):
         record = resolve_article(self.bot.core, article)
         await interaction.response.defer(thinking=True)
         facts = await asyncio.to_thread(key_facts, record)
-        await send_pages(interaction, facts_pages(record, facts), ephemeral=False)
+        name = self.bot.core.snapshot.labels.get(record.id, record.title)
+        await send_pages(interaction, facts_pages(record, facts, name), ephemeral=False)
 
     @app_commands.command(name="summary", description="The lead of an article, quoted and cited")
     @app_commands.describe(article="the article (default: the newest)")
@@ -38,7 +39,8 @@ class QuickFactsCog(QuestionCommands, name="Quick facts"):
         record = resolve_article(self.bot.core, article)
         await interaction.response.defer(thinking=True)
         answer = await asyncio.to_thread(lead, record)
-        await send_pages(interaction, summary_pages(record, answer), ephemeral=False)
+        name = self.bot.core.snapshot.labels.get(record.id, record.title)
+        await send_pages(interaction, summary_pages(record, answer, name), ephemeral=False)
 
     @app_commands.command(name="search", description="The passages that best match some words, with scores")
     @app_commands.describe(query="words or a question to look for")
@@ -55,6 +57,6 @@ class QuickFactsCog(QuestionCommands, name="Quick facts"):
         name="sources", description="The indexed articles with their dates", extras={"cooldown": False}
     )
     async def sources(self, interaction: discord.Interaction) -> None:
-        embed = sources_embed(self.bot.core.snapshot.articles)
+        embed = sources_embed(self.bot.core.snapshot.articles, self.bot.core.snapshot.labels)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
         interaction.extras["answered"] = True

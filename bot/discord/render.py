@@ -122,7 +122,7 @@ def paginate(blocks: Sequence[str], limit: int = CONTENT_LIMIT, max_pages: int |
 
 def source_block(citation: Citation, excerpt_chars: int = EXCERPT_CHARS) -> str:
     """`[n] Title, paragraph p` then the quoted excerpt and the link, if known."""
-    title = md(clip(one_line(citation.title) or citation.article, 200))
+    title = md(clip(one_line(citation.name), 200))
     lines = [
         f"**[{citation.n}]** {title}, {place(citation)}",
         f"> \u201c{md(clip(one_line(citation.text), excerpt_chars))}\u201d",
@@ -161,13 +161,15 @@ def answer_pages(answer: Answer, heading: str = "") -> list[str]:
     return paginate(answer_blocks(answer, heading), max_pages=MAX_ANSWER_PAGES)
 
 
-def summary_pages(record: ArticleRecord, answer: Answer) -> list[str]:
-    heading = f"**Summary: {md(clip(one_line(record.title) or record.id, 200))}**"
+def summary_pages(record: ArticleRecord, answer: Answer, name: str = "") -> list[str]:
+    """`name`: what the article is called (its label when another article has its title)."""
+    heading = f"**Summary: {md(clip(one_line(name or record.title) or record.id, 200))}**"
     return answer_pages(answer, heading)
 
 
-def facts_pages(record: ArticleRecord, facts: Sequence[Fact]) -> list[str]:
-    blocks = [f"**Key facts: {md(clip(one_line(record.title) or record.id, 200))}**"]
+def facts_pages(record: ArticleRecord, facts: Sequence[Fact], name: str = "") -> list[str]:
+    """`name`: what the article is called (its label when another article has its title)."""
+    blocks = [f"**Key facts: {md(clip(one_line(name or record.title) or record.id, 200))}**"]
     if not facts:
         blocks.append("No sentence in this article names a date, a number or a name.")
     for fact in facts:
@@ -229,7 +231,7 @@ def build_embed(
 def search_embed(query: str, results: Sequence[Citation]) -> discord.Embed:
     fields = []
     for c in results:
-        name = f"[{c.n}] {one_line(c.title) or c.article}, paragraph {c.paragraph} \u00b7 score {c.score:.2f}"
+        name = f"[{c.n}] {one_line(c.name)}, paragraph {c.paragraph} \u00b7 score {c.score:.2f}"
         value = f"> {md(clip(one_line(c.text), SEARCH_EXCERPT_CHARS))}"
         url = safe_url(c.url)
         if url:
@@ -245,12 +247,17 @@ def search_embed(query: str, results: Sequence[Citation]) -> discord.Embed:
     )
 
 
-def sources_embed(records: Sequence[ArticleRecord]) -> discord.Embed:
+def sources_embed(records: Sequence[ArticleRecord], labels: dict[str, str] | None = None) -> discord.Embed:
+    """The indexed articles: name (with what tells look-alikes apart), outlet, date
+    ("no date" when the article states none), language and size."""
     lines = []
     for record in records:
-        date = f" ({md(record.date)})" if record.date else ""
-        title = md(clip(one_line(record.title) or record.id, 150))
-        lines.append(f"**{title}**{date}\n`{record.id}` \u00b7 {len(record.chunks)} passages")
+        name = (labels or {}).get(record.id) or record.title or record.id
+        title = md(clip(one_line(name), 150))
+        facts = [md(clip(one_line(record.source), 60))] if record.source else []
+        facts += [md(record.date) if record.date else "no date", record.language]
+        facts.append(f"{len(record.chunks)} passages")
+        lines.append(f"**{title}**\n`{record.id}` \u00b7 " + " \u00b7 ".join(facts))
     description = ""
     shown = 0
     for line in lines:

@@ -77,10 +77,12 @@ def article_choices(core: ArticleQA, current: str) -> list[app_commands.Choice[s
     """Indexed articles whose id or title holds what was typed so far."""
     typed = current.strip().lower()
     choices = []
+    labels = core.snapshot.labels
     for record in core.snapshot.articles:
-        if typed and typed not in record.id.lower() and typed not in record.title.lower():
+        label = labels.get(record.id, record.title)
+        if typed and typed not in record.id.lower() and typed not in label.lower():
             continue
-        name = clip(one_line(record.title) or record.id, CHOICE_NAME_LIMIT)
+        name = clip(one_line(label) or record.id, CHOICE_NAME_LIMIT)
         choices.append(app_commands.Choice(name=name, value=record.id[:CHOICE_NAME_LIMIT]))
         if len(choices) == AUTOCOMPLETE_CHOICES:
             break
@@ -94,12 +96,13 @@ async def article_autocomplete(
 
 
 def resolve_article(core: ArticleQA, article: str | None) -> ArticleRecord:
-    """The named article, or when none is named the newest one (by date, then by index order)."""
-    records = core.snapshot.articles
-    if not records:
+    """The named article, or when none is named the newest one (by date; an article
+    without a date counts from when it was added)."""
+    newest = core.snapshot.newest()
+    if newest is None:
         raise UserFacingError("The index holds no articles yet.")
     if article is None:
-        return max(enumerate(records), key=lambda pair: (pair[1].date, pair[0]))[1]
+        return newest
     found = core.snapshot.article(article)
     if found is None:
         raise UserFacingError(f"No article {clip(article, 100)!r} in the index; pick one from the list.")
