@@ -19,7 +19,6 @@ import numpy as np
 
 from bot.answering import Answer
 from bot.engine import ArticleQA, follow_up_context
-from bot.retrieval import tokenize
 
 MAX_ANSWER_CHARS = 400
 
@@ -217,7 +216,7 @@ def evaluate(
             owner = next(j for j, r in enumerate(snapshot.articles) if r.id == article)
             mask = sentence_owner == owner
         began = time.perf_counter()
-        lexical = retriever.sentences.scores(tokenize([retrieval_text])[0])
+        lexical = retriever.sentences.scores(retriever.tokens(retrieval_text))
         if mask is not None:
             lexical = np.where(mask, lexical, -1.0)
         top = sentence_texts[int(np.argmax(lexical))]

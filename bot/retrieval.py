@@ -14,12 +14,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from bot.articles import detect_language
 from bot.store import ArticleRecord, IndexSnapshot, row_ranges
 from bot.vectors import VectorIndex
 
@@ -30,24 +31,78 @@ STOPWORDS = sorted(STOPWORDS_EN_PLUS)
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+# ISO 639-1 code -> the Snowball stemmer PyStemmer has for it. Other languages are
+# tokenized without stemming; no language but English drops stop words.
+SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
+    "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
+    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
+    "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+# Scripts written without spaces between words: a run of them is read as its
+# characters and their pairs (bigrams), the usual way to index such text for BM25.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f]+")
+
+
+@cache
+def _stemmer(language: str = "en") -> Stemmer.Stemmer | None:
+    name = SNOWBALL.get(language)
+    return Stemmer.Stemmer(name) if name else None
 
 
 _WORDS = re.compile(TOKEN_PATTERN).findall
 _STOPWORDS = frozenset(STOPWORDS)
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, stemmed tokens, the same for passages and questions.
+def _english() -> Stemmer.Stemmer:
+    stemmer = _stemmer("en")
+    assert stemmer is not None
+    return stemmer
 
-    The tokens `bm25s.tokenize` gives with this pattern, stop words and stemmer
-    (tests/test_retrieval.py holds them equal), each distinct word stemmed once.
+
+def _words(text: str, language: str) -> list[str]:
+    words = _WORDS(text.lower())
+    if language == "en":
+        words = [w for w in words if w not in _STOPWORDS]
+    if any(_UNSPACED.search(w) for w in words):
+        words = [g for w in words for g in _grams(w)]
+    return words
+
+
+def _grams(word: str) -> list[str]:
+    """A word, or for a run of unspaced script its characters and their bigrams."""
+    out: list[str] = []
+    at = 0
+    for match in _UNSPACED.finditer(word):
+        if match.start() > at:
+            out.append(word[at : match.start()])
+        run = match.group(0)
+        out.extend(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        at = match.end()
+    if at < len(word):
+        out.append(word[at:])
+    return out
+
+
+def tokenize(texts: list[str], language: str = "en") -> list[list[str]]:
+    """Lower-cased, stemmed tokens of texts in `language` (ISO 639-1), the same
+    for passages and questions.
+
+    English: the tokens `bm25s.tokenize` gives with this pattern, NLTK's stop
+    words and the Snowball stemmer (tests/test_retrieval.py holds them equal).
+    Other languages: their own Snowball stemmer where PyStemmer has one, no stop
+    words; Chinese, Japanese, Korean and Thai as characters and bigrams. Each
+    distinct word is stemmed once.
     """
-    words = [[w for w in _WORDS(text.lower()) if w not in _STOPWORDS] for text in texts]
+    words = [_words(text, language) for text in texts]
+    stemmer = _stemmer(language)
+    if stemmer is None:
+        return words
     distinct = list({w for doc in words for w in doc})
-    stems = dict(zip(distinct, _stemmer().stemWords(distinct), strict=True))
+    stems = dict(zip(distinct, stemmer.stemWords(distinct), strict=True))
     return [[stems[w] for w in doc] for doc in words]
 
 
@@ -260,6 +315,7 @@ class HybridRetriever:
         # Abbreviations the articles use, lower case -> the phrases they stand for. Kept
         # from the previous snapshot (an entry of a removed article expands harmlessly).
         self.abbreviations: dict[str, set[str]] = dict(previous.abbreviations) if previous is not None else {}
+        self.languages = {r.language for r in snapshot.articles} or {"en"}
         plan = _reuse_plan(previous.snapshot, snapshot) if previous is not None else None
         if previous is None or plan is None:
             chunk_bags, sentence_bags = self._bags(snapshot.articles)
@@ -276,20 +332,33 @@ class HybridRetriever:
 
     def _bags(self, records: Sequence[ArticleRecord]) -> tuple[Bags, Bags]:
         """Bags of the records' passages and sentences; identical files are tokenized once."""
-        done: dict[tuple[str, str, str], tuple[Bags, Bags]] = {}
+        done: dict[tuple[str, str, str, str], tuple[Bags, Bags]] = {}
         chunk_parts, sentence_parts = [], []
         for record in records:
-            key = (record.content_hash, record.title, record.file.rsplit(".", 1)[-1])
+            key = (record.content_hash, record.title, record.file.rsplit(".", 1)[-1], record.language)
             if key not in done or done[key][0].size != len(record.chunks):
                 for short, phrase in abbreviations(record.text):
                     self.abbreviations.setdefault(short, set()).add(phrase)
                 done[key] = (
-                    Bags.of(tokenize([c.embedding_text() for c in record.chunks]), self.vocab),
-                    Bags.of(tokenize([s.text for s in record.sentences]), self.vocab),
+                    Bags.of(
+                        tokenize([c.embedding_text() for c in record.chunks], record.language), self.vocab
+                    ),
+                    Bags.of(tokenize([s.text for s in record.sentences], record.language), self.vocab),
                 )
             chunk_parts.append(done[key][0])
             sentence_parts.append(done[key][1])
         return Bags.concat(chunk_parts), Bags.concat(sentence_parts)
+
+    def question_language(self, question: str) -> str:
+        """The language of the articles that `question` is in: the only one, or the
+        most likely of them (py3langid) when the articles are in several."""
+        if len(self.languages) == 1:
+            return next(iter(self.languages))
+        return detect_language(question, frozenset(self.languages))
+
+    def tokens(self, question: str) -> list[str]:
+        """The question's BM25 tokens, read in the language of the articles it is in."""
+        return tokenize([question], self.question_language(question))[0]
 
     def expand(self, question: str) -> str:
         """The question with the articles' own spellings of its words added in brackets.
@@ -304,7 +373,7 @@ class HybridRetriever:
         vocab = self.vocab
 
         def in_articles(word: str) -> bool:
-            i = vocab.get(_stemmer().stemWord(word), -1)
+            i = vocab.get(_english().stemWord(word), -1)
             return 0 <= i < len(known) and known[i] > 0
 
         extra: list[str] = []

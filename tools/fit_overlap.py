@@ -1,0 +1,61 @@
+"""Choose the overlap threshold for questions the reader cannot read (other languages).
+
+    python tools/fit_overlap.py [datasets/languages-dev]
+
+Indexes the set's articles with the bundled embedding model (in a temporary
+folder), asks every question, and for the sentence the bot would quote (best
+BM25 plus idf share of the question's terms, bot/answering.py
+`_answer_by_overlap`) prints, per threshold on that share, the answerable hit
+(the quoted sentence holds a gold answer), the unanswerable abstention and the
+overall accuracy. bot/answering.py OVERLAP_THRESHOLD is the threshold of best
+overall accuracy. Deterministic; about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.embedding import SentenceTransformerEmbedder  # noqa: E402
+from bot.engine import ArticleQA  # noqa: E402
+from bot.settings import BUNDLED_MODEL, Settings  # noqa: E402
+
+
+def main() -> None:
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "datasets" / "languages-dev"
+    questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines() if line]
+    with tempfile.TemporaryDirectory() as index:
+        core = ArticleQA(
+            Settings(corpus_dir=folder / "articles", index_dir=Path(index)),
+            SentenceTransformerEmbedder(BUNDLED_MODEL),
+        )
+        core.open()
+        results = []  # (share of the question's terms, quoted sentence holds the answer, answerable)
+        for q in questions:
+            scored = core.rank(q["question"])
+            best = max(scored, key=lambda c: c.features["lexical"] + c.features["coverage"])
+            holds = best.record.id == q["article"] and any(a in best.sentence.text for a in q["answers"])
+            results.append((best.features["coverage"], holds, bool(q["answers"])))
+    answerable = sum(1 for _, _, a in results if a)
+    unanswerable = len(results) - answerable
+    print(f"{len(results)} questions, {unanswerable} unanswerable")
+    print(f"{'threshold':>9}{'hit':>7}{'abstained':>11}{'overall':>9}")
+    best_t, best_overall = 0.0, -1.0
+    for step in range(4, 15):
+        t = step / 20
+        hit = sum(1 for c, h, a in results if a and h and c >= t)
+        abstained = sum(1 for c, _, a in results if not a and c < t)
+        overall = (hit + abstained) / len(results)
+        print(f"{t:>9.2f}{hit / answerable:>7.3f}{abstained / unanswerable:>11.3f}{overall:>9.3f}")
+        if overall > best_overall:
+            best_t, best_overall = t, overall
+    print(f"best overall accuracy at {best_t:.2f}")
+
+
+if __name__ == "__main__":
+    main()
