@@ -39,8 +39,8 @@ import numpy as np
 import psutil
 
 from bot.answering import ConfidenceModel, candidate_windows
-from bot.articles import find_article_files, load_article
-from bot.chunking import ChunkingConfig
+from bot.articles import Article, find_article_files, load_article
+from bot.chunking import ChunkingConfig, Sentence, chunk_sentences, split_article
 from bot.embedding import Embedder
 from bot.engine import ArticleQA, QuestionError
 from bot.reader import Reader
@@ -153,6 +153,7 @@ def run(
     say("real reindex and raw encode")
     real, build_row = _build_throughput(plan, embedder)
     rows.append(build_row)
+    rows.append(_ingest_cost(plan.workdir / "real" / "corpus"))
     for passages in plan.sizes:
         gc.collect()
         if passages == SEED:
@@ -184,7 +185,7 @@ def run(
                 "the whole run includes writing the synthetic indexes",
             )
         )
-    order = ("warm ask", "vector search", "index build", "add one", "cold start", "peak memory")
+    order = ("warm ask", "vector search", "index build", "ingest", "add one", "cold start", "peak memory")
     return sorted(rows, key=lambda r: next(i for i, o in enumerate(order) if r.measure.startswith(o)))
 
 
@@ -232,6 +233,69 @@ def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSn
         _target(rate / raw_rate >= 0.9, "≥ 0.9"),
     )
     return core.snapshot, row
+
+
+def _ingest_cost(corpus: Path, rounds: int = 3) -> Row:
+    """Reading, sentence splitting and chunking per article (no embedding), beside the
+    same with pysbd, the segmenter used before bot/sentences.py, when it is installed
+    (`pip install -e ".[tools]"`). Best of `rounds` passes over the articles."""
+    paths = find_article_files(corpus)
+    config = ChunkingConfig()
+
+    def ingest(split: Callable[[Article], list[Sentence]]) -> tuple[float, float]:
+        best_total = best_split = math.inf
+        for _ in range(rounds):
+            total = splitting = 0.0
+            for path in paths:
+                began = time.perf_counter()
+                article = load_article(path)
+                middle = time.perf_counter()
+                chunk_sentences(article, split(article), config)
+                total += time.perf_counter() - began
+                splitting += time.perf_counter() - middle
+            best_total, best_split = min(best_total, total), min(best_split, splitting)
+        return best_total * 1000 / len(paths), best_split * 1000 / len(paths)
+
+    total, splitting = ingest(split_article)
+    beside = ratio = ""
+    try:
+        import pysbd
+    except ImportError:
+        beside = "pysbd (the segmenter before) not installed: pip install -e '.[tools]'"
+    else:
+        segmenter = pysbd.Segmenter(language="en", clean=False)
+
+        def with_pysbd(article: Article) -> list[Sentence]:
+            """The sentences as the previous version found them (pieces located by search)."""
+            out: list[Sentence] = []
+            for paragraph in article.paragraphs:
+                body, cursor = article.paragraph_text(paragraph), 0
+                for piece in segmenter.segment(body):
+                    start = max(body.find(piece.strip(), cursor), cursor)
+                    cursor = start + len(piece.strip())
+                    out.append(
+                        Sentence(
+                            len(out),
+                            paragraph.number,
+                            paragraph.start + start,
+                            paragraph.start + cursor,
+                            piece,
+                        )
+                    )
+            return out
+
+        old_total, old_split = ingest(with_pysbd)
+        beside = (
+            f"with pysbd, the segmenter before: {old_total:.1f} ms (splitting and chunking {old_split:.1f})"
+        )
+        ratio = f"{total / old_total:.2f}"
+    return Row(
+        "ingest cost per article",
+        f"{len(paths)} real articles: read, split into sentences, chunked (no embedding)",
+        f"{total:.1f} ms (splitting and chunking {splitting:.1f} ms)",
+        beside,
+        ratio,
+    )
 
 
 def _texts_of(corpus: Path) -> list[str]:

@@ -61,10 +61,11 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
         ("vector search p50 / p95, recall@10, index memory", "600"),
         ("index build throughput", "real reindex from nothing"),
     ]
-    assert measures[5][0] == "add one article (copy into the corpus, reindex, serve)"
-    assert measures[5][1].startswith("600 index + rover (")
-    assert measures[6:] == [("peak memory (RSS)", "while answering (seed); the whole run")] or measures[
-        6:
+    assert measures[5][0] == "ingest cost per article"
+    assert measures[6][0] == "add one article (copy into the corpus, reindex, serve)"
+    assert measures[6][1].startswith("600 index + rover (")
+    assert measures[7:] == [("peak memory (RSS)", "while answering (seed); the whole run")] or measures[
+        7:
     ] == [("peak memory (RSS)", "while answering (600); the whole run")]
     by_measure = {(r.measure, r.corpus.split(":")[0]): r for r in rows}
     seed = by_measure[("warm ask p50 / p95 / p99", "seed")]
@@ -75,6 +76,8 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
     assert "synthetic passage vectors" in by_measure[("warm ask p50 / p95 / p99", "600")].corpus
     add = next(r for r in rows if r.measure.startswith("add one article"))
     assert "beyond its embedding" in add.result and "NOT SERVED" not in add.result
+    ingest = next(r for r in rows if r.measure == "ingest cost per article")
+    assert ingest.result.endswith(" ms)") and "real articles" in ingest.corpus
     build = next(r for r in rows if r.measure == "index build throughput")
     assert build.target.startswith("≥ 0.9: ") and "texts/s" in build.result
     assert any("writing the index" in s for s in said)
