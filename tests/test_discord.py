@@ -183,6 +183,27 @@ async def test_mention_gets_a_cited_reply(bot: ArticleBot, standin: DiscordStand
     assert typing_at <= reply_at
 
 
+async def test_citations_of_look_alike_articles_say_what_tells_them_apart(
+    corpus: Path, core: ArticleQA, bot: ArticleBot, standin: DiscordStandIn
+) -> None:
+    write_article(
+        corpus,
+        "spacewalk-wire.txt",
+        f"---\nsource: Pacific Wire\ndate: 2021-11-08\n---\n{SEED_TITLE}\n\n"
+        "The Shenzhou-13 spaceship was launched into space on a Long March-2F rocket from the Jiuquan "
+        "Satellite Launch Center, the wire reported.\n",
+    )
+    await asyncio.to_thread(core.reindex)
+    message = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
+    content = (await answer_to(standin, message))[0]["content"]
+    names = [line for line in content.splitlines() if line.startswith("**[")]
+    assert names, content
+    for line in names:
+        assert f"{SEED_TITLE} (Pacific Wire, 2021-11-08), paragraph" in line or (
+            f"{SEED_TITLE} (china-first-woman-spacewalk.txt), paragraph" in line
+        ), line
+
+
 async def test_source_url_is_wrapped_so_it_does_not_unfurl(
     corpus: Path, core: ArticleQA, bot: ArticleBot, standin: DiscordStandIn
 ) -> None:
