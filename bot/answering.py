@@ -51,6 +51,21 @@ class Citation:
     def name(self) -> str:
         return self.label or self.title or self.article
 
+    @classmethod
+    def of_sentence(cls, n: int, record: ArticleRecord, sentence: Sentence, score: float) -> Citation:
+        """Citation [n] quoting one sentence of `record`, word for word."""
+        return cls(
+            n,
+            record.id,
+            record.title,
+            sentence.paragraph,
+            sentence.start,
+            sentence.end,
+            sentence.text,
+            record.url,
+            score,
+        )
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
             "n": self.n,
@@ -418,17 +433,7 @@ class Answerer:
         if confidence < OVERLAP_THRESHOLD:
             return Answer(question, NOT_IN_ARTICLE, True, confidence, (), self._related(hits), best.features)
         rec, sentence = best.record, best.sentence
-        citation = Citation(
-            1,
-            rec.id,
-            rec.title,
-            sentence.paragraph,
-            sentence.start,
-            sentence.end,
-            sentence.text,
-            rec.url,
-            confidence,
-        )
+        citation = Citation.of_sentence(1, rec, sentence, confidence)
         text = f"\u201c{sentence.text}\u201d [1]"
         return Answer(question, text, False, confidence, (citation,), (), best.features)
 
@@ -513,19 +518,7 @@ class Answerer:
         parts = []
         for n, r in enumerate(chosen, start=1):
             rec, sentence = r.candidate.record, r.candidate.sentence
-            citations.append(
-                Citation(
-                    n,
-                    rec.id,
-                    rec.title,
-                    sentence.paragraph,
-                    sentence.start,
-                    sentence.end,
-                    sentence.text,
-                    rec.url,
-                    r.probability,
-                )
-            )
+            citations.append(Citation.of_sentence(n, rec, sentence, r.probability))
             parts.append(f"\u201c{sentence.text}\u201d [{n}]")
         text = " ".join(parts)
         if short is not None:
