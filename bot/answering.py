@@ -131,15 +131,20 @@ class Answer:
 NOT_IN_ARTICLE = "The article does not say."
 
 
-def _distinct(scored: list[ScoredSentence]) -> list[ScoredSentence]:
-    """The ranking without repeats: a sentence that two articles print word for word
-    (a wire copy, an update) is kept once, at its best place, so no answer quotes it
-    twice and repeats do not take the reader's places."""
+def _candidates(scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The ranking without repeats and without questions: a sentence that two articles
+    print word for word (a wire copy, an update) is kept once, at its best place, so no
+    answer quotes it twice; and a question the article itself asks ("When will the pool
+    open?") never answers the same question asked of it."""
     seen: set[str] = set()
     out = []
     for candidate in scored:
-        key = " ".join(candidate.sentence.text.lower().split())
-        if key not in seen:
+        text = candidate.sentence.text
+        key = " ".join(text.lower().split())
+        asks = text.rstrip("\"'\u201d\u2019\u00bb)]").endswith(("?", "\uff1f", "\u061f", "\u037e")) or (
+            candidate.record.language == "el" and text.rstrip("\"'\u201d\u2019\u00bb)]").endswith(";")
+        )
+        if key not in seen and not asks:
             seen.add(key)
             out.append(candidate)
     return out
@@ -391,8 +396,8 @@ class Answerer:
         """Answer `question`; `context` (an earlier question and answer) widens retrieval."""
         q_tokens = self.retriever.tokens(question)
         hits, scored = self.rank(question, question_vector, article_ids, context)
-        if not hits:
-            return Answer(question, NOT_IN_ARTICLE, True, 0.0)
+        if not hits or not scored:
+            return Answer(question, NOT_IN_ARTICLE, True, 0.0, (), self._related(hits) if hits else ())
         if self.retriever.question_language(question) not in READER_LANGUAGES:
             return self._answer_by_overlap(question, hits, scored)
         if self.reader is not None:
@@ -452,7 +457,7 @@ class Answerer:
         hits = self.retriever.passages(r_tokens, question_vector, k=k, article_ids=article_ids)
         if not hits:
             return [], []
-        return hits, _distinct(self._score_sentences(question, q_tokens, question_vector, hits))
+        return hits, _candidates(self._score_sentences(question, q_tokens, question_vector, hits))
 
     def read(self, question: str, scored: list[ScoredSentence], context: str = "") -> list[ReadSentence]:
         """The reader's judgement of the best-ranked candidates, most likely answer first.
@@ -697,9 +702,19 @@ class Answerer:
         return groups
 
     def _related(self, hits: Sequence[PassageHit], limit: int = 3) -> tuple[Citation, ...]:
-        related = []
-        for n, hit in enumerate(hits[:limit], start=1):
+        """The closest passages, best first, each text once (copies of an article may print
+        the same passage)."""
+        related: list[Citation] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if len(related) == limit:
+                break
             record, chunk = self.snapshot.chunk(hit.row)
+            key = " ".join(chunk.text.lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            n = len(related) + 1
             related.append(
                 Citation(
                     n,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -25,17 +26,22 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 # Lines that belong to the page around an article, not to the article itself.
-_BOILERPLATE_LINE = re.compile(
-    r"^\s*(?:(?:RELATED|READ MORE|SEE ALSO|ALSO READ|WATCH|MORE)\s*:|"
-    r"(?:©|(?:\(c\)|copyright)\s*©?\s*\d{4}\b)(?=.{0,100}$)|"  # a copyright line
-    r"(?:(?:additional )?reporting|writing|editing) by\b)",  # a wire service's credits
-    re.IGNORECASE,
+# Paragraphs that belong to the page around an article, not to the article itself:
+# promotions ("RELATED: …"), a copyright line, a wire service's credits.
+_BOILERPLATE = re.compile(
+    r"^\s*(?:(?:RELATED|READ MORE|SEE ALSO|ALSO READ)\s*:|(?:WATCH|MORE)\s*:|"
+    r"(?:©|(?:\(c\)|[Cc]opyright)\s*©?\s*\d{4}\b)(?=.{0,100}$)|"
+    r"(?:(?:Additional )?[Rr]eporting|Writing|Editing) by [A-Z][^.]{0,150}$)",
 )
+# Within a paragraph of a text file, only an upper-case promotion line is dropped.
+_PROMO_LINE = re.compile(r"^\s*(?:RELATED|READ MORE|SEE ALSO|ALSO READ|WATCH|MORE)\s*:")
 _TITLE_PREFIX = re.compile(r"^\s*(VIDEO|WATCH|PHOTOS?|LIVE|UPDATE[D]?)\s*:\s*", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-_MD_INLINE = re.compile(r"(\*\*|__|`)")
+# Emphasis and code marks around words ("**£48,000**", "*nine*", "`x`"), not the
+# underscores inside a name ("__init__.py").
+_MD_INLINE = re.compile(r"(?<![\w*_`])(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1(?=[^\w*_`]*(?:\s|$))")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_ARTICLE_ID = re.compile(r"[^a-z0-9]+")
+_ARTICLE_ID = re.compile(r"[\W_]+")
 # Markup a browser never shows as text; trafilatura drops scripts, styles and
 # the like itself, but keeps the inert contents of <template>.
 _HIDDEN_HTML = re.compile(r"<template\b[^>]*>.*?</template\s*>", re.IGNORECASE | re.DOTALL)
@@ -48,10 +54,15 @@ HTML_EXTRACTION: dict[str, Any] = {"include_comments": False, "include_tables": 
 
 
 # A dateline opens the first paragraph: "LISBON, March 3, 2024 — …", "Nov. 8, 2021 (Reuters) - …".
+_MONTH = (
+    r"(?P<month>(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?)"
+)
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Za-z .'-]{1,40}(?:\([^)]{1,30}\))?,\s+)?"
-    r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
-    r"\s*(?:\([^)]{1,30}\)\s*)?[\u2014\u2013-]"
+    r"^(?:[^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_][^\W\d_ .'-]*){0,4}\.?"  # the place: ST. PAUL, SÃO PAULO
+    r"(?:,\s+[A-Z][A-Za-z.]{1,12})?(?:\s*\([^)]{1,30}\))?,\s+)?"  # its state or agency: , Minn. (AP)
+    + _MONTH
+    + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\s*(?:\([^)]{1,30}\)\s*)?[\u2014\u2013-]"
 )
 _MONTHS = {
     m: i
@@ -93,7 +104,8 @@ class Article:
 
 
 def article_id_for(path: Path) -> str:
-    """A stable, URL- and command-friendly id from a file name."""
+    """A stable, command-friendly id from a file name: its letters and digits, in any
+    script, lower case, other characters as "-" ("Мост 2.txt" -> "мост-2")."""
     stem = _ARTICLE_ID.sub("-", path.stem.lower()).strip("-")
     return stem or "article"
 
@@ -123,12 +135,15 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
             f"`iconv -f WINDOWS-1252 -t UTF-8 {filename} > converted.txt`"
         ) from None
     suffix = Path(filename).suffix.lower()
-    meta, body = _split_front_matter(raw)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body = _split_front_matter(raw, filename)
     if suffix in (".html", ".htm"):
         title, paragraphs, html_meta = parse_html(body)
         meta = {**html_meta, **meta}
     else:
-        title, paragraphs = _parse_text(body, markdown=suffix in (".md", ".markdown"))
+        title, paragraphs = _parse_text(
+            body, markdown=suffix in (".md", ".markdown"), titled=bool(meta.get("title"))
+        )
     title = meta.pop("title", "") or title
     title = _TITLE_PREFIX.sub("", title).strip()
     paragraphs = [p for p in paragraphs if p and not is_boilerplate(p)]
@@ -145,14 +160,16 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
         date=meta.pop("date", "") or dateline_date(paragraphs[0]),
         source=meta.pop("source", ""),
         author=meta.pop("author", ""),
-        language=(meta.pop("language", "") or meta.pop("lang", "")).lower()[:2] or detect_language(text),
+        language=meta.pop("language", "") or detect_language(text),
     )
 
 
 def is_boilerplate(paragraph: str) -> bool:
     """Whether a paragraph belongs to the page around the article ("RELATED: …",
     "Copyright 2021 …", "Reporting by …; Editing by …") rather than to the article."""
-    return bool(_BOILERPLATE_LINE.match(paragraph))
+    return bool(_BOILERPLATE.match(paragraph)) or bool(
+        re.match(r"^\s*(?:related|read more)\s*:", paragraph, re.I)
+    )
 
 
 def dateline_date(paragraph: str) -> str:
@@ -191,26 +208,78 @@ def detect_language(text: str, among: frozenset[str] | None = None) -> str:
     return str(language) if probability >= MIN_LANGUAGE_PROBABILITY else DEFAULT_LANGUAGE
 
 
-def _split_front_matter(raw: str) -> tuple[dict[str, str], str]:
+def _split_front_matter(raw: str, filename: str = "") -> tuple[dict[str, str], str]:
+    """Front matter (keys lower-cased, values normalised) and the body after it.
+
+    Front matter that is not valid YAML is left out of the article, with a warning
+    that names the file.
+    """
     if not raw.lstrip().startswith("---"):
         return {}, raw
     try:
         post = frontmatter.loads(raw)
     except Exception as exc:  # YAML errors come in several types
-        log.warning("front matter could not be read, keeping it as text: %s", exc)
-        return {}, raw
-    meta = {str(k).lower(): str(v) for k, v in post.metadata.items() if v is not None}
+        log.warning(
+            "%s: its front matter could not be read and is left out: %s", filename or "an article", exc
+        )
+        parts = raw.lstrip().split("\n---", 1)
+        return {}, parts[1].split("\n", 1)[-1] if len(parts) == 2 else raw
+    meta: dict[str, str] = {}
+    for key, value in post.metadata.items():
+        name = str(key).lower()
+        if name == "lang":
+            name = "language"
+        text = _front_matter_value(name, value)
+        if text:
+            meta[name] = text
     return meta, post.content
 
 
-def _parse_text(body: str, markdown: bool) -> tuple[str, list[str]]:
-    """First line (or first `# heading`) is the title; blank lines separate paragraphs."""
-    blocks = [b for b in re.split(r"\n\s*\n", body.replace("\r\n", "\n")) if b.strip()]
+def _front_matter_value(name: str, value: object) -> str:
+    """A front matter value as text: dates as YYYY-MM-DD, lists joined, a language as
+    its ISO 639-1 code ("" when the value is not one)."""
+    if value is None:
+        return ""
+    if name == "language":
+        code = "no" if value is False else str(value).strip().lower()  # YAML reads `no` as false
+        return code if re.fullmatch(r"[a-z]{2}", code) else ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value if v is not None)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    text = str(value).strip()
+    if name == "date":
+        return iso_date(text) or text
+    return text
+
+
+def iso_date(text: str) -> str:
+    """YYYY-MM-DD for a full date written as ISO 8601 ("2024-05-01T09:30:00Z" gives its
+    own calendar day) or as "March 3, 2024" / "Nov. 8, 2011"; "" for anything else,
+    including partial dates ("2021-06", "2019")."""
+    match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})(?![\d])", text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = re.fullmatch(rf"\s*{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})\s*", text)
+        if not match:
+            return ""
+        year, month, day = int(match["year"]), _MONTHS[match["month"][:3].lower()], int(match["day"])
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+def _parse_text(body: str, markdown: bool, titled: bool = False) -> tuple[str, list[str]]:
+    """First line (or first `# heading`) is the title, unless the front matter gives one
+    (`titled`); blank lines separate paragraphs."""
+    blocks = [b for b in re.split(r"\n\s*\n", body) if b.strip()]
     if not blocks:
         return "", []
     title = ""
     first_lines = blocks[0].strip().split("\n")
-    if len(first_lines) >= 1 and (
+    if (not titled or _MD_HEADING.match(first_lines[0])) and (
         len(blocks) > 1 or len(first_lines) > 1 or _MD_HEADING.match(first_lines[0])
     ):
         title = first_lines[0]
@@ -219,7 +288,7 @@ def _parse_text(body: str, markdown: bool) -> tuple[str, list[str]]:
     paragraphs = []
     for block in blocks:
         lines = [ln.strip() for ln in block.split("\n")]
-        lines = [ln for ln in lines if ln and not _BOILERPLATE_LINE.match(ln)]
+        lines = [ln for ln in lines if ln and not _PROMO_LINE.match(ln)]
         if markdown:
             lines = [_clean_markdown(ln) for ln in lines]
         paragraph = " ".join(ln for ln in lines if ln)
@@ -233,8 +302,8 @@ def _parse_text(body: str, markdown: bool) -> tuple[str, list[str]]:
 def _clean_markdown(line: str) -> str:
     line = _MD_HEADING.sub("", line)
     line = _MD_LINK.sub(r"\1", line)
-    line = _MD_INLINE.sub("", line)
-    return re.sub(r"^\s*([-*+]|\d+\.)\s+", "", line).strip()
+    line = _MD_INLINE.sub(r"\2", line)
+    return re.sub(r"^\s*[-*+]\s+", "", line).strip()  # a bullet goes; a list number stays
 
 
 def parse_html(body: str, extraction: dict[str, Any] | None = None) -> tuple[str, list[str], dict[str, str]]:
@@ -243,6 +312,7 @@ def parse_html(body: str, extraction: dict[str, Any] | None = None) -> tuple[str
     `extraction`: trafilatura's settings, HTML_EXTRACTION unless given (another
     is passed in only to compare settings, tools/compare_extractors.py).
     """
+    import lxml.html  # trafilatura's own parser
     import trafilatura  # here, not at the top: it takes most of a second to import
 
     body = _HIDDEN_HTML.sub("", body)
@@ -254,12 +324,17 @@ def parse_html(body: str, extraction: dict[str, Any] | None = None) -> tuple[str
             value = getattr(doc, key, None)
             if value:
                 meta["source" if key == "sitename" else key] = str(value)
-    date = _stated_date(body)
-    if date:
-        meta["date"] = date
     paragraphs = [ln.strip() for ln in (text or "").split("\n") if ln.strip()]
-    if paragraphs:
-        paragraphs = _furniture_dropped(body, lead_paragraphs(body, paragraphs) + paragraphs)
+    try:
+        root = lxml.html.fromstring(body)
+    except (ValueError, lxml.etree.ParserError):
+        root = None
+    if root is not None:
+        date = stated_date(root)
+        if date:
+            meta["date"] = date
+        if paragraphs:
+            paragraphs = _furniture_dropped(root, lead_paragraphs(root, paragraphs) + paragraphs)
     title = meta.pop("title", "")
     if paragraphs and not title:
         title = paragraphs[0]
@@ -268,38 +343,41 @@ def parse_html(body: str, extraction: dict[str, Any] | None = None) -> tuple[str
     return title, paragraphs, meta
 
 
-# Containers of page furniture, by tag or by a word in their class or id.
+# Containers of page furniture, by tag or by a word in their class, id or test id.
 _FURNITURE_TAGS = frozenset(
     {"nav", "aside", "footer", "figure", "figcaption", "form", "button", "a", "label"}
 )
 _FURNITURE_NAMES = re.compile(
     r"related|promo|newsletter|signup|sign-up|subscribe|share|social|menu|breadcrumb|cookie|consent|"
-    r"advert|sponsor|byline|author|caption|comment|trending|most-|recommend|(?<![a-z])more(?![a-z])|widget",
+    r"advert|sponsor|byline|author|caption|comment|trending|most-|recommend|(?<![a-z])(?:more|meta)(?![a-z])|"
+    r"widget",
     re.IGNORECASE,
 )
+# What sites call the lead that they print outside the article body.
+_LEAD_NAMES = re.compile(r"standfirst|lead|lede|summary|dek|intro|teaser|excerpt|subtitle|subhead", re.I)
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "section", "ul", "ol", "table", "h1", "h2", "h3", "figure", "blockquote"}
+)
+_BYLINE = re.compile(r"(?:By|BY)\s+[A-Z]")
 _SENTENCE_END = re.compile(r"[.!?\"\u201d\u2019)]$")
 
 
-def lead_paragraphs(html: str, paragraphs: list[str]) -> list[str]:
+def lead_paragraphs(root: Any, paragraphs: list[str]) -> list[str]:
     """Paragraphs between the headline (<h1>) and the first extracted paragraph that
     the extractor left out: the lead or standfirst that many sites put in a teaser
     or summary container outside the article body.
 
-    A block counts when it reads as prose (8 words or more, ending as a sentence
-    does) and no container around it is page furniture (navigation, related
-    stories, newsletter boxes, captions, bylines and the like).
+    `root`: the page parsed by lxml.html. A block counts when no container around it
+    is page furniture (navigation, related stories, captions, bylines and the like)
+    and either it reads as prose (a <p> of 8 words or more ending as a sentence does)
+    or the site names it a lead (standfirst, summary, dek… in its class or id; a <p>,
+    an <h2> or a <div> of text, 6 words or more).
     """
-    import lxml.html  # trafilatura's own parser
-
-    try:
-        root = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return []
     first = " ".join(paragraphs[0].split())
     known = {" ".join(p.split()) for p in paragraphs}
     found: list[str] = []
     after_title = False
-    for element in root.iter("h1", "p"):
+    for element in root.iter("h1", "h2", "p", "div"):
         text = " ".join(element.text_content().split())
         if element.tag == "h1":
             after_title = True
@@ -308,61 +386,134 @@ def lead_paragraphs(html: str, paragraphs: list[str]) -> list[str]:
             continue
         if text == first or text in known:
             return found
-        if len(text.split()) >= 8 and _SENTENCE_END.search(text) and not _in_furniture(element):
+        if not text or _in_furniture(element) or _BYLINE.match(text):
+            continue
+        around = [element, *list(element.iterancestors())[:2]]  # the block, or the box it sits in
+        named = any(
+            _LEAD_NAMES.search(" ".join(e.get(a, "") for a in ("class", "id", "data-component")))
+            for e in around
+        )
+        if element.tag == "div" and any(
+            child.tag in _BLOCK_TAGS for child in element.iter() if child is not element
+        ):
+            continue  # a container: its paragraphs are visited themselves
+        words = len(text.split())
+        prose = element.tag == "p" and words >= 8 and _SENTENCE_END.search(text)
+        if (prose or (named and words >= 6)) and text not in found:
             found.append(text)
     return []  # the extracted text does not start at a paragraph of the page: nothing to place
 
 
-def _furniture_dropped(html: str, paragraphs: list[str]) -> list[str]:
+def _furniture_dropped(root: Any, paragraphs: list[str]) -> list[str]:
     """`paragraphs` without those that the page holds only inside furniture containers
     (a related-stories box or newsletter sign-up the extractor took for the story).
     Left as they are when that would drop half of them or more: then the page names
     its containers in some other way."""
-    import lxml.html
-
-    try:
-        root = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return paragraphs
     where: dict[str, list[Any]] = {}
     for element in root.iter("p", "li", "h2", "h3", "h4", "div", "span", "blockquote", "td", "section"):
         where.setdefault(" ".join(element.text_content().split()), []).append(element)
     kept = []
     for paragraph in paragraphs:
         text = " ".join(paragraph.split())
-        elements = where.get(text) or where.get(text.lstrip("-• "), [])
+        elements = where.get(text) or where.get(text.lstrip("-\u2022 "), [])
         if not elements or not all(_in_furniture(e) for e in elements):
             kept.append(paragraph)
     return kept if len(kept) > len(paragraphs) / 2 else paragraphs
 
 
-def _in_furniture(element: Any) -> bool:
+# Containers of other stories and readers' comments, whose dates are not the article's.
+_OTHER_STORIES = re.compile(
+    r"related|comment|trending|most-|recommend|(?<![a-z])more(?![a-z])|promo|sponsor|teaser-list", re.I
+)
+
+
+def _in_furniture(
+    element: Any, names: re.Pattern[str] = _FURNITURE_NAMES, tags: frozenset[str] = _FURNITURE_TAGS
+) -> bool:
+    """Whether `element` sits in a container that `tags` or `names` (class, id, test id) mark."""
     node = element
     while node is not None:
-        if node.tag in _FURNITURE_TAGS:
+        if node.tag in tags:
             return True
-        names = " ".join(node.get(a, "") for a in ("class", "id", "data-testid", "data-component"))
-        if _FURNITURE_NAMES.search(names):
+        if names.search(" ".join(node.get(a, "") for a in ("class", "id", "data-testid", "data-component"))):
             return True
         node = node.getparent()
     return False
 
 
-def _stated_date(html: str) -> str:
-    """The publication date the page's markup states (ISO YYYY-MM-DD), or "".
+# <meta> tags that state when an article was published: (attribute, value), lower case.
+_DATE_META = frozenset(
+    {
+        ("property", "article:published_time"),
+        ("property", "og:published_time"),
+        ("itemprop", "datepublished"),
+        ("name", "date"),
+        ("name", "pubdate"),
+        ("name", "publishdate"),
+        ("name", "publish-date"),
+        ("name", "dc.date"),
+        ("name", "dc.date.issued"),
+        ("name", "dcterms.created"),
+        ("name", "dcterms.issued"),
+        ("name", "sailthru.date"),
+        ("name", "parsely-pub-date"),
+        ("name", "citation_publication_date"),
+    }
+)
 
-    htmldate without its extensive search reads the header metadata
-    (`article:published_time`, `datePublished` in JSON-LD and the like) and
-    `<time datetime>`; it does not guess from years in the text or a
-    copyright line.
+
+def stated_date(root: Any) -> str:
+    """The publication date the page's markup states (YYYY-MM-DD), or "".
+
+    In this order: JSON-LD `datePublished`, a <meta> tag naming the publication
+    date (`article:published_time`, Dublin Core and the like), a <time> marked as
+    the publication time, else the first <time datetime> outside page furniture
+    (related stories, comments). Never a modification date, a date in the URL or
+    a year in the text; a partial date ("2021-06") is no date.
     """
-    from htmldate import find_date
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json":
+            try:
+                found = _json_ld_date(json.loads(script.text_content() or "null"))
+            except ValueError:
+                continue
+            if found:
+                return found
+    for meta in root.iter("meta"):
+        for attribute in ("property", "name", "itemprop"):
+            if (attribute, (meta.get(attribute) or "").lower()) in _DATE_META:
+                found = iso_date(meta.get("content") or "")
+                if found:
+                    return found
+    times = [t for t in root.iter("time") if t.get("datetime")]
+    marked = [
+        t for t in times if t.get("itemprop", "").lower() == "datepublished" or t.get("pubdate") is not None
+    ]
+    others = frozenset({"nav", "aside", "footer"})
+    for element in marked + [t for t in times if not _in_furniture(t, _OTHER_STORIES, others)][:1]:
+        found = iso_date(element.get("datetime") or "")
+        if found:
+            return found
+    return ""
 
-    try:
-        found = find_date(html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
-    except ValueError:  # markup it cannot parse
-        return ""
-    return found or ""
+
+def _json_ld_date(data: object) -> str:
+    """The first full `datePublished` in a JSON-LD document (objects, lists, @graph)."""
+    if isinstance(data, list):
+        for item in data:
+            found = _json_ld_date(item)
+            if found:
+                return found
+    elif isinstance(data, dict):
+        value = data.get("datePublished")
+        if isinstance(value, str) and iso_date(value):
+            return iso_date(value)
+        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+            if key in data:
+                found = _json_ld_date(data[key])
+                if found:
+                    return found
+    return ""
 
 
 def _join_paragraphs(paragraphs: list[str]) -> tuple[str, tuple[Paragraph, ...]]:

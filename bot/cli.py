@@ -593,6 +593,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
         print("to build it again from the corpus: python -m bot reindex --full")
         return 1
     print(f"articles: {len(snapshot.articles)}")
+    for file, twin in snapshot.duplicates.items():
+        print(f"same article: {file} holds the same text as {twin} (indexed once)")
     print(f"passages: {snapshot.passage_count}")
     print(f"built with: {snapshot.manifest.get('model')} (dimension {snapshot.manifest.get('dimension')})")
     print(f"last reindex: {snapshot.built_at}")

@@ -398,7 +398,14 @@ class ArticleQA:
                 f"the corpus folder {corpus.resolve()} does not exist"
                 " (run from the folder that holds it, or choose one with --corpus DIR or CORPUS_DIR)"
             )
-        matches = [p for p in find_article_files(corpus) if article_id_for(p) == article or p.name == article]
+        live = self._live
+        record = live.snapshot.article(article) if live is not None else None
+        if record is not None and (corpus / record.file).is_file():
+            matches = [corpus / record.file]
+        else:
+            matches = [
+                p for p in find_article_files(corpus) if article_id_for(p) == article or p.name == article
+            ]
         if not matches:
             raise ArticleError(f"no article {article!r} in {corpus}; `list` shows the ids of the articles")
         target = _trash(corpus, matches[0].name)

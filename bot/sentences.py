@@ -72,6 +72,7 @@ _TITLES = frozenset(
     ]
 )
 _LAST_WORD = re.compile(r"(?:^|[\s(\"'“‘«])(\w{1,5})\.$")
+_DOTTED = re.compile(r"(?:^|[\s(\"'“‘«])(?:\w{1,3}\.){2,}$")
 # After "p.m." a capitalised word starts a sentence unless it is a day, month or time zone.
 _AFTER_TIME = frozenset(
     [
@@ -197,12 +198,14 @@ def _holds_together(text: str, cut: int) -> bool:
     first = after[0]
     ended_by_mark = before[-1] in _CLOSERS or before[-1] in "?!…"
     abbreviation = _LAST_WORD.search(before)
-    if first.islower() and (ended_by_mark or abbreviation):
-        return True  # "…?" the mayor asked; approx. three; "Oh, Brother!" opens
+    dotted = bool(_DOTTED.search(before))  # a.m.; U.S.; e.g.
+    if first.islower() and (ended_by_mark or abbreviation or dotted):
+        return True  # "…?" the mayor asked; approx. three; 9:30 a.m. in Boston; "Oh, Brother!" opens
     if first.isdigit() and abbreviation and not before[-2:-1].isdigit():
         return True  # approx. 3,300; No. 3
     if abbreviation and abbreviation.group(1).lower() in _TITLES:
-        return True  # Dr. Pike; г. Твери
+        # Dr. Pike; г. Твери (but "в 2025 г. Ремонт…": after a year, "г." is "год", the year)
+        return not re.search(r"\d\s+\w{1,2}\.$", before)
     return bool(abbreviation and len(abbreviation.group(1)) == 1 and abbreviation.group(1).isupper())
 
 
@@ -210,7 +213,7 @@ def _time_ends(text: str) -> set[int]:
     """Sentence ends after "a.m."/"p.m." followed by a capitalised word that is not a day,
     month, time zone or title ("…close at 9 p.m. Managers said…")."""
     ends = set()
-    for match in re.finditer(r"\b[ap]\.m\.(?=\s+([A-Z][\w']*))", text, re.IGNORECASE):
+    for match in re.finditer(r"\b[aApP]\.[mM]\.(?=\s+([A-Z][\w']*))", text):
         if match.group(1).lower().rstrip(".") not in _AFTER_TIME:
             ends.add(match.end())
     return ends
@@ -240,16 +243,26 @@ def _successor(label: str) -> str:
     return str(int(label) + 1) if label.isdigit() else chr(ord(label) + 1)
 
 
+# Characters a sentence neither starts nor ends with: white space, and the invisible
+# joiners and marks that editors and feeds leave between sentences.
+INVISIBLE_EDGES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # every character str.isspace() accepts
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
 def spans_between(text: str, cuts: list[int]) -> list[tuple[int, int]]:
-    """The white-space-stripped pieces of `text` between consecutive cut offsets."""
+    """The pieces of `text` between consecutive cut offsets, stripped of white space and
+    zero-width characters (those between two sentences belong to neither)."""
     spans: list[tuple[int, int]] = []
     start = 0
     for cut in [*sorted(set(cuts)), len(text)]:
         if cut <= start:
             continue
         piece = text[start:cut]
-        left = len(piece) - len(piece.lstrip())
-        right = len(piece.rstrip())
+        left = len(piece) - len(piece.lstrip(INVISIBLE_EDGES))
+        right = len(piece.rstrip(INVISIBLE_EDGES))
         if right > left:
             spans.append((start + left, start + right))
         start = cut

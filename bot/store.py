@@ -180,7 +180,7 @@ def article_labels(records: Sequence[ArticleRecord]) -> dict[str, str]:
     them apart: the outlet and date where they differ, else the file name."""
     groups: dict[str, list[ArticleRecord]] = {}
     for record in records:
-        groups.setdefault(" ".join(record.title.lower().split()), []).append(record)
+        groups.setdefault(" ".join(record.title.lower().split()).rstrip(" .!?:;"), []).append(record)
     labels: dict[str, str] = {}
     for group in groups.values():
         if len(group) == 1:
@@ -307,6 +307,34 @@ class ReindexReport:
         for file, twin in self.duplicates.items():
             text += f"; {file} holds the same article as {twin['same_as']} (indexed once)"
         return text
+
+
+def assign_ids(files: Sequence[str], previous: dict[str, str]) -> dict[str, str]:
+    """An article id for every corpus file (relative path -> id), all distinct.
+
+    A file keeps the id it had (`previous`: file -> id); a new one gets the id of its
+    name (bot/articles.py article_id_for), and when another file has that already
+    ("storm.txt" beside "storm.html", or in another folder), the id with its
+    extension and, if need be, a number: "storm-html", "storm-html-2".
+    """
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for file in files:
+        if file in previous and previous[file] not in taken:
+            ids[file] = previous[file]
+            taken.add(ids[file])
+    for file in files:
+        if file in ids:
+            continue
+        base = article_id_for(Path(file))
+        candidate, n = base, 2
+        if candidate in taken:
+            candidate = base = f"{base}-{Path(file).suffix.lstrip('.').lower() or 'file'}"
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        ids[file] = candidate
+        taken.add(candidate)
+    return ids
 
 
 def _drop_duplicates(
@@ -759,6 +787,10 @@ class IndexStore:
         fresh: dict[str, ArticleRecord] = {}
         files = _corpus_files(corpus_dir)
         log.info("reading %d article file(s) in %s", len(files), corpus_dir)
+        ids = assign_ids(
+            [str(path.relative_to(corpus_dir)) for path in files],
+            {r.file: r.id for r in old.articles} if old is not None else {},
+        )
         for path in files:
             rel = str(path.relative_to(corpus_dir))
             try:
@@ -772,10 +804,7 @@ class IndexStore:
             if data is None:
                 report.skipped[rel] = f"{size:,} bytes, over the limit of {self.max_article_bytes:,}"
                 continue
-            article_id = article_id_for(path)
-            if article_id in keep or article_id in fresh:
-                report.skipped[rel] = f"another file already has the article id {article_id!r}"
-                continue
+            article_id = ids[rel]
             digest = hashlib.sha256(data).hexdigest()
             previous = old_by_id.get(article_id)
             if previous and previous[1].content_hash == digest and previous[1].file == rel:

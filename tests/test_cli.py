@@ -377,3 +377,4 @@ def test_list_shows_outlet_date_language_and_files_holding_the_same_article(
     assert lines[2] == "spacewalk-copy.txt: the same article as china-first-woman-spacewalk.txt, indexed once"
     code, out, _ = in_process("status")
     assert code == 0 and "up to date: yes" in out
+    assert "same article: spacewalk-copy.txt holds the same text as china-first-woman-spacewalk.txt" in out

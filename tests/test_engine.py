@@ -196,3 +196,17 @@ def test_look_alike_articles_are_told_apart_and_no_sentence_is_quoted_twice(
         f"{title} (Pacific Wire Service, 2021-11-08)",
         f"{title} (china-first-woman-spacewalk.txt)",
     }
+
+
+def test_a_question_the_article_asks_itself_is_not_the_answer(settings: Settings, corpus: Path) -> None:
+    (corpus / "pool.txt").write_text(
+        "Tregenna pool\n\nThe Tregenna pool has been closed since the storm. When will the pool open? "
+        "The council says the pool will open on June 3 after repairs.\n"
+    )
+    core = ArticleQA(settings, FakeEmbedder())
+    core.open()
+    answer = core.ask("When will the Tregenna pool open?")
+    assert all(
+        not c.text.rstrip().endswith("?") for c in (*answer.citations, *answer.related) if "\n" not in c.text
+    )
+    assert "When will the pool open?" not in [c.text for c in answer.citations]

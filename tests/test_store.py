@@ -419,3 +419,30 @@ def test_language_is_recorded_per_article(corpus: Path, tmp_path: Path) -> None:
     assert {r.id: r.language for r in snapshot.articles} == {"china-first-woman-spacewalk": "en", "ru": "ru"}
     again = IndexStore(tmp_path / "index", FakeEmbedder()).load()
     assert again.article("ru").language == "ru"  # type: ignore[union-attr]
+
+
+def test_files_whose_names_give_the_same_id_are_all_indexed(corpus: Path, tmp_path: Path) -> None:
+    _article(corpus, "heron.txt", "Herons return", "Herons returned to Marshby, first seen by Ivy Dunmore.")
+    page = (
+        "<html><head><title>{0}</title></head><body><article><h1>{0}</h1>\n"
+        "<p>The Elsford bakery won the national bread award on Monday, beating 300 others.</p>\n"
+        "<p>Its owner said the prize would go towards a second oven for the busy shop.</p>\n"
+        "</article></body></html>"
+    )
+    (corpus / "heron.html").write_text(page.format("Bakery wins award"))
+    for name in ("мост.txt", "μουσείο.txt", "地铁.txt"):
+        _article(corpus, name, name, f"The text of {name}.")
+    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    report = store.reindex(corpus)
+    assert not report.skipped
+    ids = {r.file: r.id for r in report.snapshot.articles}  # type: ignore[union-attr]
+    assert ids["heron.html"] == "heron" and ids["heron.txt"] == "heron-txt"
+    assert (ids["мост.txt"], ids["μουσείο.txt"], ids["地铁.txt"]) == ("мост", "μουσείο", "地铁")
+    # Ids stay with their files when a file that sorts first comes later.
+    (corpus / "heron.htm").write_text(page.format("Bakery wins again").replace("300", "400"))
+    again = {r.file: r.id for r in store.reindex(corpus).snapshot.articles}  # type: ignore[union-attr]
+    assert (
+        again["heron.html"] == "heron"
+        and again["heron.txt"] == "heron-txt"
+        and again["heron.htm"] == "heron-htm"
+    )

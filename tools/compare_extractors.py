@@ -28,6 +28,7 @@ from bot.articles import HTML_EXTRACTION, dateline_date, is_boilerplate, parse_h
 PAGES = ROOT / "tests" / "data" / "html_pages"
 SETTINGS: dict[str, dict[str, Any]] = {
     "default": {"include_comments": False, "include_tables": False},
+    "default + tables": {"include_comments": False, "include_tables": True},
     "favor_precision": {"include_comments": False, "include_tables": False, "favor_precision": True},
     "favor_recall": {"include_comments": False, "include_tables": False, "favor_recall": True},
     "favor_recall + tables": {"include_comments": False, "include_tables": True, "favor_recall": True},
