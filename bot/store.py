@@ -986,7 +986,12 @@ class IndexStore:
                 "chunking": self.chunking.as_dict(),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "articles": {
-                    r.id: {"file": r.file, "content_hash": r.content_hash, "passages": len(r.chunks)}
+                    r.id: {
+                        "file": r.file,
+                        "content_hash": r.content_hash,
+                        "passages": len(r.chunks),
+                        "language": r.language,
+                    }
                     for r in records
                 },
                 "skipped": skipped,

@@ -419,6 +419,7 @@ def test_language_is_recorded_per_article(corpus: Path, tmp_path: Path) -> None:
     assert {r.id: r.language for r in snapshot.articles} == {"china-first-woman-spacewalk": "en", "ru": "ru"}
     again = IndexStore(tmp_path / "index", FakeEmbedder()).load()
     assert again.article("ru").language == "ru"  # type: ignore[union-attr]
+    assert again.manifest["articles"]["ru"]["language"] == "ru"  # type: ignore[index]
 
 
 def test_files_whose_names_give_the_same_id_are_all_indexed(corpus: Path, tmp_path: Path) -> None:
