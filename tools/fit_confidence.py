@@ -1,6 +1,6 @@
 """Fit the confidence model on top of the trained reader, and choose the abstention threshold.
 
-    .venv/bin/python tools/fit_confidence.py
+    .venv/bin/python tools/fit_confidence.py [--rows FILE]
 
 On the "calibration" split of tools/reader_data.py (questions the reader never
 trained on: SQuAD 2.0's "normans" article, every fourth article of each written
@@ -18,7 +18,9 @@ the share of unanswerable ones abstained on — over the calibration questions,
 each set weighted equally (so the many SQuAD questions do not decide alone).
 
 The weights, the threshold, the sweep and this command go into
-bot/artifacts/reader/card.json under "confidence".
+bot/artifacts/reader/card.json under "confidence". Collecting the readings
+takes about 15 minutes on two cores; `--rows FILE` keeps them in FILE and
+reuses them on the next run (to try other features or thresholds).
 """
 
 from __future__ import annotations
@@ -184,7 +186,14 @@ def truncated(rows: list[dict[str, Any]], candidates: int) -> list[dict[str, Any
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    rows = collect("calibration")
+    # `--rows FILE`: keep the collected readings there and reuse them when it exists.
+    saved = Path(sys.argv[sys.argv.index("--rows") + 1]) if "--rows" in sys.argv else None
+    if saved is not None and saved.exists():
+        rows = json.loads(saved.read_text(encoding="utf-8"))
+    else:
+        rows = collect("calibration")
+        if saved is not None:
+            saved.write_text(json.dumps(rows), encoding="utf-8")
     variants = {}
     for n in CANDIDATES:
         model = fit(truncated(rows, n))
