@@ -141,8 +141,9 @@ def _candidates(scored: list[ScoredSentence]) -> list[ScoredSentence]:
     for candidate in scored:
         text = candidate.sentence.text
         key = " ".join(text.lower().split())
-        asks = text.rstrip("\"'\u201d\u2019\u00bb)]").endswith(("?", "\uff1f", "\u061f", "\u037e")) or (
-            candidate.record.language == "el" and text.rstrip("\"'\u201d\u2019\u00bb)]").endswith(";")
+        ending = text.rstrip("\"'\u201d\u2019\u00bb)]")[-1:]
+        asks = ending in ("?", "\uff1f", "\u061f", "\u037e") or (
+            ending == ";" and candidate.record.language == "el"
         )
         if key not in seen and not asks:
             seen.add(key)
@@ -397,7 +398,7 @@ class Answerer:
         q_tokens = self.retriever.tokens(question)
         hits, scored = self.rank(question, question_vector, article_ids, context)
         if not hits or not scored:
-            return Answer(question, NOT_IN_ARTICLE, True, 0.0, (), self._related(hits) if hits else ())
+            return Answer(question, NOT_IN_ARTICLE, True, 0.0, (), self._related(hits))
         if self.retriever.question_language(question) not in READER_LANGUAGES:
             return self._answer_by_overlap(question, hits, scored)
         if self.reader is not None:

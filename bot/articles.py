@@ -33,6 +33,7 @@ _BOILERPLATE = re.compile(
     r"(?:©|(?:\(c\)|[Cc]opyright)\s*©?\s*\d{4}\b)(?=.{0,100}$)|"
     r"(?:(?:Additional )?[Rr]eporting|Writing|Editing) by [A-Z][^.]{0,150}$)",
 )
+_RELATED = re.compile(r"^\s*(?:related|read more)\s*:", re.IGNORECASE)  # a whole paragraph, any case
 # Within a paragraph of a text file, only an upper-case promotion line is dropped.
 _PROMO_LINE = re.compile(r"^\s*(?:RELATED|READ MORE|SEE ALSO|ALSO READ|WATCH|MORE)\s*:")
 _TITLE_PREFIX = re.compile(r"^\s*(VIDEO|WATCH|PHOTOS?|LIVE|UPDATE[D]?)\s*:\s*", re.IGNORECASE)
@@ -167,9 +168,7 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
 def is_boilerplate(paragraph: str) -> bool:
     """Whether a paragraph belongs to the page around the article ("RELATED: …",
     "Copyright 2021 …", "Reporting by …; Editing by …") rather than to the article."""
-    return bool(_BOILERPLATE.match(paragraph)) or bool(
-        re.match(r"^\s*(?:related|read more)\s*:", paragraph, re.I)
-    )
+    return bool(_BOILERPLATE.match(paragraph) or _RELATED.match(paragraph))
 
 
 def dateline_date(paragraph: str) -> str:
@@ -179,12 +178,15 @@ def dateline_date(paragraph: str) -> str:
     its year is not completed with one.
     """
     match = _DATELINE.match(paragraph)
-    if not match:
-        return ""
-    month = _MONTHS[match["month"][:3].lower()]
+    return _named_month_date(match) if match else ""
+
+
+def _named_month_date(match: re.Match[str]) -> str:
+    """YYYY-MM-DD of a match with groups `year`, `month` (a name) and `day`; "" for
+    a day the month does not have ("Feb. 30")."""
     try:
-        return dt.date(int(match["year"]), month, int(match["day"])).isoformat()
-    except ValueError:  # "Feb. 30"
+        return dt.date(int(match["year"]), _MONTHS[match["month"][:3].lower()], int(match["day"])).isoformat()
+    except ValueError:
         return ""
 
 
@@ -259,16 +261,12 @@ def iso_date(text: str) -> str:
     including partial dates ("2021-06", "2019")."""
     match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})(?![\d])", text)
     if match:
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        match = re.fullmatch(rf"\s*{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})\s*", text)
-        if not match:
+        try:
+            return dt.date(*(int(g) for g in match.groups())).isoformat()
+        except ValueError:
             return ""
-        year, month, day = int(match["year"]), _MONTHS[match["month"][:3].lower()], int(match["day"])
-    try:
-        return dt.date(year, month, day).isoformat()
-    except ValueError:
-        return ""
+    named = re.fullmatch(rf"\s*{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})\s*", text)
+    return _named_month_date(named) if named else ""
 
 
 def _parse_text(body: str, markdown: bool, titled: bool = False) -> tuple[str, list[str]]:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import Stemmer
@@ -85,6 +85,12 @@ def _grams(word: str) -> list[str]:
     if at < len(word):
         out.append(word[at:])
     return out
+
+
+@lru_cache(maxsize=256)
+def _question_language(question: str, languages: frozenset[str]) -> str:
+    """detect_language among `languages`, once per question (answering asks it several times)."""
+    return detect_language(question, languages)
 
 
 def tokenize(texts: list[str], language: str = "en") -> list[list[str]]:
@@ -315,7 +321,7 @@ class HybridRetriever:
         # Abbreviations the articles use, lower case -> the phrases they stand for. Kept
         # from the previous snapshot (an entry of a removed article expands harmlessly).
         self.abbreviations: dict[str, set[str]] = dict(previous.abbreviations) if previous is not None else {}
-        self.languages = {r.language for r in snapshot.articles} or {"en"}
+        self.languages = frozenset({r.language for r in snapshot.articles} or {"en"})
         plan = _reuse_plan(previous.snapshot, snapshot) if previous is not None else None
         if previous is None or plan is None:
             chunk_bags, sentence_bags = self._bags(snapshot.articles)
@@ -354,7 +360,7 @@ class HybridRetriever:
         most likely of them (py3langid) when the articles are in several."""
         if len(self.languages) == 1:
             return next(iter(self.languages))
-        return detect_language(question, frozenset(self.languages))
+        return _question_language(question, self.languages)
 
     def tokens(self, question: str) -> list[str]:
         """The question's BM25 tokens, read in the language of the articles it is in."""

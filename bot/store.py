@@ -105,6 +105,12 @@ class ArticleRecord:
     language: str = "en"  # ISO 639-1, as read or detected (bot/articles.py)
     added: str = ""  # when this version entered the index, ISO 8601 UTC ("newest" without a date)
 
+    @functools.cached_property
+    def text_digest(self) -> str:
+        """SHA-256 of the text as read: equal for the same article under two names.
+        Kept on the record, so a reindex hashes only the articles it reads."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
     @classmethod
     def from_article(cls, article: Article, file: str, config: ChunkingConfig) -> ArticleRecord:
         sentences = split_article(article)
@@ -187,11 +193,11 @@ def article_labels(records: Sequence[ArticleRecord]) -> dict[str, str]:
             labels[group[0].id] = group[0].title
             continue
         differ = [f for f in ("source", "date") if len({getattr(r, f) for r in group}) > 1]
+        told = {r.id: [str(getattr(r, f)) for f in differ if getattr(r, f)] for r in group}
         for record in group:
-            parts = [str(getattr(record, f)) for f in differ if getattr(record, f)]
-            twins = [r for r in group if [str(getattr(r, f)) for f in differ if getattr(r, f)] == parts]
-            if not parts or len(twins) > 1:
-                parts.append(record.file)
+            parts = told[record.id]
+            if not parts or list(told.values()).count(parts) > 1:
+                parts = [*parts, record.file]
             labels[record.id] = f"{record.title} ({', '.join(parts)})"
     return labels
 
@@ -351,8 +357,7 @@ def _drop_duplicates(
     first_of: dict[str, ArticleRecord] = {}
     dropped: dict[str, dict[str, str]] = {}
     for record in sorted([*keep.values(), *fresh.values()], key=lambda r: (r.id not in keep, r.file)):
-        digest = hashlib.sha256(record.text.encode("utf-8")).hexdigest()
-        first = first_of.setdefault(digest, record)
+        first = first_of.setdefault(record.text_digest, record)
         if first is not record:
             dropped[record.file] = {"same_as": first.file, "content_hash": record.content_hash}
             keep.pop(record.id, None)
