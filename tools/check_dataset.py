@@ -2,8 +2,8 @@
 
     python tools/check_dataset.py datasets/NAME [datasets/OTHER ...]
 
-A set is a folder with `articles/*.txt` (the corpus format: optional front
-matter, title line, blank-line-separated paragraphs) and `questions.jsonl`,
+A set is a folder with `articles/` (the corpus format: .txt or .md with optional
+front matter, a title line and blank-line-separated paragraphs, or .html) and `questions.jsonl`,
 one object a line:
 
     {"article": "slug", "question": "...", "answers": ["exact span", ...],
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.articles import article_id_for, load_article
+from bot.articles import article_id_for, find_article_files, load_article
 
 STYLES = {"formal", "casual", "crowd", "followup", "metadata"}
 
@@ -33,7 +33,7 @@ def check(folder: Path) -> list[str]:
     problems: list[str] = []
     articles = {}
     raw = {}
-    for path in sorted((folder / "articles").glob("*.txt")):
+    for path in find_article_files(folder / "articles"):
         try:
             article = load_article(path)
         except Exception as exc:  # report every unreadable file
