@@ -21,111 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.chunking import Sentence
+from bot.models import Answer, ArticleRecord, Citation, Sentence, ShortAnswer
 from bot.quantities import asked_quantity, holds_quantity
 from bot.reader import Reader, Reading, Window
 from bot.retrieval import HybridRetriever, PassageHit
-from bot.store import ArticleRecord
 
 MAX_ANSWER_CHARS = 400
 MAX_ANSWER_SENTENCES = 3
-
-
-@dataclass(frozen=True)
-class Citation:
-    n: int
-    article: str
-    title: str
-    paragraph: int
-    start: int
-    end: int
-    text: str
-    url: str = ""
-    score: float = 0.0
-    metadata: str = ""  # for a citation of the article's metadata: which field ("date", "author", …)
-    # The name shown for the article: its title, and when another article has the same
-    # title, what tells them apart (IndexSnapshot.labels); empty until the engine sets it.
-    label: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.label or self.title or self.article
-
-    @classmethod
-    def of_sentence(cls, n: int, record: ArticleRecord, sentence: Sentence, score: float) -> Citation:
-        """Citation [n] quoting one sentence of `record`, word for word."""
-        return cls(
-            n,
-            record.id,
-            record.title,
-            sentence.paragraph,
-            sentence.start,
-            sentence.end,
-            sentence.text,
-            record.url,
-            score,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "n": self.n,
-            "article": self.article,
-            "title": self.title,
-            "label": self.name,
-            "paragraph": self.paragraph,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "url": self.url,
-        }
-        if self.metadata:
-            out["metadata"] = self.metadata
-        return out
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    """The exact answer: `text` is `article`'s text[start:end] (character offsets)."""
-
-    text: str
-    article: str
-    start: int
-    end: int
-    metadata: str = ""  # when the answer is a metadata field ("date", …): its name; offsets are 0
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "text": self.text,
-            "article": self.article,
-            "start": self.start,
-            "end": self.end,
-        }
-        if self.metadata:
-            out["metadata"] = self.metadata
-        return out
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    text: str
-    abstained: bool
-    confidence: float
-    citations: tuple[Citation, ...] = ()
-    related: tuple[Citation, ...] = ()  # closest passages when abstaining
-    features: dict[str, float] = field(default_factory=dict, compare=False)  # of the best sentence
-    short: ShortAnswer | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "short_answer": self.short.to_json() if self.short is not None else None,
-            "abstained": self.abstained,
-            "confidence": round(self.confidence, 4),
-            "citations": [c.to_json() for c in self.citations],
-            "related": [c.to_json() for c in self.related],
-        }
 
 
 NOT_IN_ARTICLE = "The article does not say."

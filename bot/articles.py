@@ -14,12 +14,14 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import frontmatter
+
+from bot.errors import ArticleError
+from bot.models import Article, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -74,34 +76,6 @@ _MONTHS = {
 # Below this probability the language guess is no better than the default.
 MIN_LANGUAGE_PROBABILITY = 0.5
 DEFAULT_LANGUAGE = "en"
-
-
-class ArticleError(ValueError):
-    """An article file cannot be read as text; the message says why."""
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    number: int  # 1-based, as a reader counts them
-    start: int  # character offsets into Article.text
-    end: int
-
-
-@dataclass(frozen=True)
-class Article:
-    id: str
-    title: str
-    text: str
-    paragraphs: tuple[Paragraph, ...]
-    content_hash: str
-    url: str = ""
-    date: str = ""
-    source: str = ""
-    author: str = ""
-    language: str = DEFAULT_LANGUAGE  # ISO 639-1
-
-    def paragraph_text(self, paragraph: Paragraph) -> str:
-        return self.text[paragraph.start : paragraph.end]
 
 
 def article_id_for(path: Path) -> str:

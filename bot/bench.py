@@ -39,13 +39,15 @@ import numpy as np
 import psutil
 
 from bot.answering import ConfidenceModel, candidate_windows
-from bot.articles import Article, find_article_files, load_article
-from bot.chunking import ChunkingConfig, Sentence, chunk_sentences, split_article
+from bot.articles import find_article_files, load_article
+from bot.chunking import ChunkingConfig, build_record, chunk_sentences, split_article
 from bot.embedding import Embedder
-from bot.engine import ArticleQA, QuestionError
+from bot.engine import ArticleQA
+from bot.errors import QuestionError
+from bot.models import Article, ArticleRecord, Sentence
 from bot.reader import Reader
 from bot.settings import Settings
-from bot.store import ArticleRecord, IndexSnapshot, IndexStore
+from bot.store import IndexSnapshot, IndexStore
 from bot.vectors import faiss_threads
 
 SEED = 0  # the size that stands for the seed corpus itself
@@ -302,7 +304,7 @@ def _texts_of(corpus: Path) -> list[str]:
     """The passages and sentences a reindex of `corpus` embeds (parsed, not embedded)."""
     texts: list[str] = []
     for path in find_article_files(corpus):
-        record = ArticleRecord.from_article(load_article(path), path.name, ChunkingConfig())
+        record = build_record(load_article(path), path.name, ChunkingConfig())
         texts += [c.embedding_text() for c in record.chunks] + [s.text for s in record.sentences]
     return texts
 

@@ -9,9 +9,10 @@ sentence before or after the one that matched, even across a paragraph break.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
-from bot.articles import Article
+from bot.models import Article, ArticleRecord, Chunk, Sentence
 from bot.sentences import split_sentences
 
 _WORDISH = re.compile(r"\w+|[^\w\s]")
@@ -26,30 +27,6 @@ class ChunkingConfig:
 
     def as_dict(self) -> dict[str, int]:
         return {"max_words": self.max_words, "version": self.version}
-
-
-@dataclass(frozen=True)
-class Sentence:
-    index: int  # position in the article's sentence list
-    paragraph: int  # 1-based paragraph number
-    start: int  # offsets into Article.text
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Chunk:
-    article_id: str
-    title: str
-    paragraph: int
-    start: int
-    end: int
-    text: str
-    sentence_ids: tuple[int, ...]  # indices into the article's sentences
-
-    def embedding_text(self) -> str:
-        """What is embedded: the title gives the chunk its context."""
-        return f"{self.title}. {self.text}" if self.title else self.text
 
 
 def word_count(text: str) -> int:
@@ -104,3 +81,25 @@ def chunk_sentences(article: Article, sentences: list[Sentence], config: Chunkin
         words += n
     flush()
     return chunks
+
+
+def build_record(article: Article, file: str, config: ChunkingConfig) -> ArticleRecord:
+    """The index record of `article`, read from corpus file `file` (its path relative to the
+    corpus): its sentences, and its chunks as `config` sizes them; stamped as added now (UTC)."""
+    sentences = split_article(article)
+    return ArticleRecord(
+        language=article.language,
+        added=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        id=article.id,
+        title=article.title,
+        url=article.url,
+        date=article.date,
+        source=article.source,
+        author=article.author,
+        file=file,
+        content_hash=article.content_hash,
+        text=article.text,
+        paragraph_count=len(article.paragraphs),
+        sentences=tuple(sentences),
+        chunks=tuple(chunk_sentences(article, sentences, config)),
+    )

@@ -21,37 +21,23 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bot.answering import Answer, ConfidenceModel
-from bot.articles import ArticleError
+from bot.answering import ConfidenceModel
 from bot.chunking import ChunkingConfig
-from bot.embedding import EmbedderError, SentenceTransformerEmbedder
-from bot.engine import ArticleQA, QuestionError, check_question, follow_up_context
+from bot.embedding import SentenceTransformerEmbedder
+from bot.engine import ArticleQA, check_question, follow_up_context
+from bot.errors import CommandError, CorpusError, IndexUnusableError, QuestionError, UserError
 from bot.evaluation import Question, evaluate, load_questions, render_table, tallies_by_style
-from bot.fetch import FetchError
 from bot.formatting import render_answer, terminal_width
+from bot.models import Answer
 from bot.reader import Reader
-from bot.settings import Settings, SettingsError
-from bot.store import CorpusError, IndexError_, IndexStore, ReindexReport, describe_os_error
+from bot.settings import Settings
+from bot.store import IndexStore, ReindexReport, describe_os_error
 
 log = logging.getLogger("bot")
 
 PROJECT = Path(__file__).resolve().parent.parent  # a clone's root; site-packages when installed
 SEED_QUESTIONS = Path("tests/data/seed_questions.jsonl")
 BENCHMARK_DIR = Path("../shared/benchmarks/squad2-dev-half")
-
-EXPECTED_ERRORS = (
-    SettingsError,
-    QuestionError,
-    ArticleError,
-    CorpusError,
-    IndexError_,
-    EmbedderError,
-    FetchError,
-)
-
-
-class CommandError(RuntimeError):
-    """A command cannot do what was asked; printed as one line."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -210,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `ask … | head -1`: the reader of stdout has gone; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (*EXPECTED_ERRORS, CommandError) as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # a full disk, a read-only folder: one line, not a traceback
@@ -567,7 +553,7 @@ def _project_path(given: Path | None, default: Path, option: str) -> Path | None
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     try:
         snapshot = IndexStore(settings.index_dir, None).load()
-    except IndexError_ as exc:
+    except IndexUnusableError as exc:
         raise CommandError(f"{exc}: `reindex` builds it from {settings.corpus_dir.resolve()}") from None
     if not snapshot.articles:
         print("the index holds no articles")
@@ -588,7 +574,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     print(f"model: {settings.model}")
     try:
         snapshot = store.load()
-    except IndexError_ as exc:
+    except IndexUnusableError as exc:
         print(f"index status: unusable ({exc})")
         print("to build it again from the corpus: python -m bot reindex --full")
         return 1

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.answering import Answer, Citation, holds_kind
-from bot.chunking import Sentence
-from bot.store import ArticleRecord
+from bot.answering import holds_kind
+from bot.models import Answer, ArticleRecord, Citation, Sentence
 
 LEAD_SENTENCES = 3
 LEAD_CHARS = 700

@@ -9,13 +9,10 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.errors import EmbedderError
 from bot.settings import BUNDLED_MODEL
 
 log = logging.getLogger(__name__)
-
-
-class EmbedderError(RuntimeError):
-    """The configured model cannot be loaded."""
 
 
 class Embedder(Protocol):

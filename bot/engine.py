@@ -14,46 +14,20 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.answering import (
-    NOT_IN_ARTICLE,
-    Answer,
-    Answerer,
-    Citation,
-    ConfidenceModel,
-    ReadSentence,
-    ScoredSentence,
-)
-from bot.articles import (
-    SUPPORTED_SUFFIXES,
-    ArticleError,
-    article_id_for,
-    find_article_files,
-    load_article,
-    parse_article,
-)
+from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
+from bot.articles import SUPPORTED_SUFFIXES, article_id_for, find_article_files, load_article, parse_article
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
+from bot.errors import ArticleError, CorpusError, IndexUnusableError, QuestionError, StorageError
 from bot.fetch import fetch_article
 from bot.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.models import Answer, Citation
 from bot.reader import Reader
 from bot.retrieval import HybridRetriever, normalize_question
 from bot.settings import SIMILARITY_ABSTAIN_THRESHOLD, Settings
-from bot.store import (
-    CorpusError,
-    IndexError_,
-    IndexSnapshot,
-    IndexStore,
-    ProgressCallback,
-    ReindexReport,
-    StorageError,
-    describe_os_error,
-)
+from bot.store import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, describe_os_error
 
 log = logging.getLogger(__name__)
-
-
-class QuestionError(ValueError):
-    """The question cannot be asked as given; the message says why."""
 
 
 NO_ARTICLES = (
@@ -135,7 +109,7 @@ class ArticleQA:
         corpus = self.settings.corpus_dir
         try:
             snapshot: IndexSnapshot | None = self.store.load()
-        except IndexError_:
+        except IndexUnusableError:
             snapshot = None  # none yet, or unusable: the store's reindex says which
         if snapshot is not None:
             reason = self.store.corpus_changed(corpus, snapshot)
@@ -150,7 +124,7 @@ class ArticleQA:
         except StorageError as exc:
             try:
                 previous = self.store.load()
-            except IndexError_:
+            except IndexUnusableError:
                 raise exc from None
             log.error("%s; answering from it until a reindex succeeds", exc)
             self._swap(previous)
@@ -186,13 +160,13 @@ class ArticleQA:
     @property
     def snapshot(self) -> IndexSnapshot:
         if self._live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         return self._live.snapshot
 
     @property
     def retriever(self) -> HybridRetriever:
         if self._live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         return self._live.answerer.retriever
 
     # ---- questions ---------------------------------------------------------------------
@@ -207,7 +181,7 @@ class ArticleQA:
         `context_optional` (a question that may or may not follow up, such as the
         next question of the same person), it is answered both with and without
         the context, and the more confident answer is kept.
-        Raises QuestionError for an empty or too long question or an empty index, IndexError_ before
+        Raises QuestionError for an empty or too long question or an empty index, IndexUnusableError before
         the index is loaded.
         """
         answer = self._ask(question, article, context)
@@ -234,7 +208,7 @@ class ArticleQA:
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         if not live.snapshot.articles:
             raise QuestionError(NO_ARTICLES)
         article_ids = None
@@ -281,7 +255,7 @@ class ArticleQA:
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         retrieval_text = f"{context} {cleaned}" if context else cleaned
         vector = self.embedder.embed([retrieval_text])[0]
         return live.answerer.rank(cleaned, vector, None, context)[1]
@@ -291,7 +265,7 @@ class ArticleQA:
         before abstention (for fitting the confidence model). Needs a reader."""
         live = self._live
         if live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         scored = self.rank(question, context)
         return live.answerer.read(check_question(question, self.settings.max_question_chars), scored, context)
 
@@ -304,7 +278,7 @@ class ArticleQA:
         cleaned = check_question(query, self.settings.max_question_chars)
         live = self._live
         if live is None:
-            raise IndexError_("the index is not loaded")
+            raise IndexUnusableError("the index is not loaded")
         if article and live.snapshot.article(article) is None:
             raise QuestionError(f"no article {article!r} in the index")
         vector = self.embedder.embed([cleaned])[0]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answering import Answer
 from bot.engine import ArticleQA, follow_up_context
+from bot.models import Answer
 
 MAX_ANSWER_CHARS = 400
 

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
+from bot.errors import FetchError
+
 if TYPE_CHECKING:
     import httpx
 
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2048
-
-
-class FetchError(RuntimeError):
-    """The URL cannot be fetched as an article; the message says why."""
 
 
 @dataclass(frozen=True)

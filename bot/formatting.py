@@ -6,7 +6,7 @@ import shutil
 import sys
 import textwrap
 
-from bot.answering import Answer, Citation
+from bot.models import Answer, Citation
 
 
 def excerpt(text: str, limit: int = 300) -> str:

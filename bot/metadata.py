@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answering import Answer, Citation, ShortAnswer
-from bot.store import ArticleRecord
+from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
 
 _REFERENCE = r"(?:this|that|it|(?:the|this|that) (?:[\w'-]+ ){0,3}?(?:article|story|piece|post|news))"
 

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from bot.errors import ReaderError
+
 if TYPE_CHECKING:  # torch is imported when a reader is built, not with this module
     import torch
 
@@ -46,10 +48,6 @@ MAX_QUESTION_PIECES = 48
 MAX_PREVIOUS_PIECES = 24
 MAX_SENTENCE_PIECES = 96
 MAX_SPAN_PIECES = 24  # longest short answer, in word pieces
-
-
-class ReaderError(RuntimeError):
-    """The shipped reader cannot be loaded; the message says which file and why."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.articles import detect_language
-from bot.store import ArticleRecord, IndexSnapshot, row_ranges
+from bot.models import ArticleRecord
+from bot.store import IndexSnapshot, row_ranges
 from bot.vectors import VectorIndex
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.errors import SettingsError
+
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 # Without a reader (tests with a fake embedder), the threshold of the similarity
@@ -21,10 +23,6 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 # bot/answering.py). With the shipped reader, the default is the threshold
 # recorded in its card (bot/artifacts/reader/card.json, tools/fit_confidence.py).
 SIMILARITY_ABSTAIN_THRESHOLD = 0.15
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
-from bot.articles import Article, ArticleError, article_id_for, find_article_files, parse_article
-from bot.chunking import Chunk, ChunkingConfig, Sentence, chunk_sentences, split_article
+from bot.articles import article_id_for, find_article_files, parse_article
+from bot.chunking import ChunkingConfig, build_record
 from bot.embedding import Embedder
+from bot.errors import ArticleError, CorpusError, IndexUnusableError, StorageError
+from bot.models import ArticleRecord, Chunk
 from bot.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -52,18 +54,6 @@ CURRENT = "CURRENT"
 _FILES = ("articles.json", "chunk_vectors.npy", "sentence_vectors.npy", "chunks.faiss")
 
 ProgressCallback = Callable[[int, int], None]  # (done, total) chunks+sentences embedded
-
-
-class IndexError_(RuntimeError):
-    """The index cannot be used (missing, corrupt, or built for another model)."""
-
-
-class CorpusError(RuntimeError):
-    """The corpus folder cannot be read."""
-
-
-class StorageError(IndexError_):
-    """Writing to disk failed (the disk is full, a folder is read-only); the message says which."""
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -84,100 +74,6 @@ def describe_os_error(exc: OSError) -> str:
     else:
         what = exc.strerror or str(exc) or type(exc).__name__
     return f"{what} ({exc.filename})" if exc.filename else what
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """What the index keeps about one article."""
-
-    id: str
-    title: str
-    url: str
-    date: str
-    source: str
-    file: str
-    content_hash: str
-    text: str
-    paragraph_count: int
-    sentences: tuple[Sentence, ...]
-    chunks: tuple[Chunk, ...]
-    author: str = ""
-    language: str = "en"  # ISO 639-1, as read or detected (bot/articles.py)
-    added: str = ""  # when this version entered the index, ISO 8601 UTC ("newest" without a date)
-
-    @functools.cached_property
-    def text_digest(self) -> str:
-        """SHA-256 of the text as read: equal for the same article under two names.
-        Kept on the record, so a reindex hashes only the articles it reads."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    @classmethod
-    def from_article(cls, article: Article, file: str, config: ChunkingConfig) -> ArticleRecord:
-        sentences = split_article(article)
-        return cls(
-            language=article.language,
-            added=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            id=article.id,
-            title=article.title,
-            url=article.url,
-            date=article.date,
-            source=article.source,
-            author=article.author,
-            file=file,
-            content_hash=article.content_hash,
-            text=article.text,
-            paragraph_count=len(article.paragraphs),
-            sentences=tuple(sentences),
-            chunks=tuple(chunk_sentences(article, sentences, config)),
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "url": self.url,
-            "date": self.date,
-            "source": self.source,
-            "author": self.author,
-            "language": self.language,
-            "added": self.added,
-            "file": self.file,
-            "content_hash": self.content_hash,
-            "text": self.text,
-            "paragraph_count": self.paragraph_count,
-            "sentences": [[s.paragraph, s.start, s.end] for s in self.sentences],
-            "chunks": [[c.paragraph, list(c.sentence_ids)] for c in self.chunks],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ArticleRecord:
-        text = str(data["text"])
-        title = str(data["title"])
-        article_id = str(data["id"])
-        sentences = tuple(
-            Sentence(index=i, paragraph=p, start=s, end=e, text=text[s:e])
-            for i, (p, s, e) in enumerate(data["sentences"])
-        )
-        chunks = []
-        for paragraph, ids in data["chunks"]:
-            start, end = sentences[ids[0]].start, sentences[ids[-1]].end
-            chunks.append(Chunk(article_id, title, paragraph, start, end, text[start:end], tuple(ids)))
-        return cls(
-            id=article_id,
-            title=title,
-            url=str(data["url"]),
-            date=str(data["date"]),
-            source=str(data["source"]),
-            author=str(data.get("author", "")),
-            language=str(data.get("language", "en")),
-            added=str(data.get("added", "")),
-            file=str(data["file"]),
-            content_hash=str(data["content_hash"]),
-            text=text,
-            paragraph_count=int(data["paragraph_count"]),
-            sentences=sentences,
-            chunks=tuple(chunks),
-        )
 
 
 def article_labels(records: Sequence[ArticleRecord]) -> dict[str, str]:
@@ -406,7 +302,7 @@ def block_digests(path: Path, limit: int | None = None, same: SameBytes | None =
     size = path.stat().st_size
     limit = size if limit is None else limit
     if limit > size:
-        raise IndexError_(f"{path} does not match its checksum (corrupt or truncated)")
+        raise IndexUnusableError(f"{path} does not match its checksum (corrupt or truncated)")
     if same is not None:
         _check_straddling(same)
     digests = []
@@ -438,7 +334,7 @@ def _check_straddling(same: SameBytes) -> None:
             handle.seek(i * BLOCK)
             block = handle.read(min(BLOCK, same.limit - i * BLOCK))
             if hashlib.sha256(block).digest() != same.digests[i]:
-                raise IndexError_(f"{same.path} does not match its checksum (corrupt or truncated)")
+                raise IndexUnusableError(f"{same.path} does not match its checksum (corrupt or truncated)")
 
 
 def combined_digest(digests: list[bytes]) -> str:
@@ -450,7 +346,7 @@ def _verify(path: Path, expected: object, limit: int | None = None) -> list[byte
     the manifest's checksum (block scheme, or a whole-file SHA-256 from indexes written
     before it)."""
     if not path.is_file():
-        raise IndexError_(f"{path} is missing")
+        raise IndexUnusableError(f"{path} is missing")
     if isinstance(expected, str) and expected.startswith(BLOCK_SCHEME):
         digests = block_digests(path, limit)
         actual = combined_digest(digests)
@@ -463,7 +359,7 @@ def _verify(path: Path, expected: object, limit: int | None = None) -> list[byte
                 digests.append(hashlib.sha256(block).digest())
         actual = whole.hexdigest()
     if actual != expected:
-        raise IndexError_(f"{path} does not match its checksum (corrupt or truncated)")
+        raise IndexUnusableError(f"{path} does not match its checksum (corrupt or truncated)")
     return digests
 
 
@@ -602,28 +498,28 @@ class IndexStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise IndexError_(f"cannot read {pointer}: {exc}") from exc
+            raise IndexUnusableError(f"cannot read {pointer}: {exc}") from exc
         if not name or "/" in name or name.startswith("."):
-            raise IndexError_(f"{pointer} does not name a version folder")
+            raise IndexUnusableError(f"{pointer} does not name a version folder")
         return self.index_dir / name
 
     def load(self) -> IndexSnapshot:
-        """Load the live version; raise IndexError_ if missing, corrupt or mismatched."""
+        """Load the live version; raise IndexUnusableError if missing, corrupt or mismatched."""
         version = self.current_version()
         if version is None:
-            raise IndexError_(f"no index in {self.index_dir.resolve()} yet")
+            raise IndexUnusableError(f"no index in {self.index_dir.resolve()} yet")
         try:
             manifest = json.loads((version / "manifest.json").read_text())
         except (OSError, ValueError) as exc:
-            raise IndexError_(f"the manifest in {version} is unreadable: {exc}") from exc
+            raise IndexUnusableError(f"the manifest in {version} is unreadable: {exc}") from exc
         if not isinstance(manifest, dict):
-            raise IndexError_(f"the manifest in {version} is not an object")
+            raise IndexUnusableError(f"the manifest in {version} is not an object")
         mismatch = self.mismatch(manifest)
         if mismatch:
-            raise IndexError_(mismatch)
+            raise IndexUnusableError(mismatch)
         checksums = manifest.get("checksums", {})
         if not isinstance(checksums, dict):
-            raise IndexError_(f"the manifest in {version} has no checksums")
+            raise IndexUnusableError(f"the manifest in {version} has no checksums")
         rows = {
             "chunk_vectors.npy": manifest.get("passages"),
             "sentence_vectors.npy": manifest.get("sentences"),
@@ -635,7 +531,7 @@ class IndexStore:
                 try:  # the checksum covers the rows in use
                     limit = _rows_end(version / name, int(str(rows[name])))
                 except (OSError, ValueError) as exc:
-                    raise IndexError_(f"{version / name} does not match its checksum ({exc})") from exc
+                    raise IndexUnusableError(f"{version / name} does not match its checksum ({exc})") from exc
             digests[name] = _verify(version / name, checksums.get(name), limit)
         try:
             records, spans = _read_articles(version / "articles.json")
@@ -648,13 +544,13 @@ class IndexStore:
             trained_on = described.get("trained_on", 0) if isinstance(described, dict) else 0
             vectors = VectorIndex.load(version / "chunks.faiss", trained_on=int(trained_on))
         except Exception as exc:  # checksums matched, so this is a format error
-            raise IndexError_(f"the index in {version} cannot be read: {exc}") from exc
+            raise IndexUnusableError(f"the index in {version} cannot be read: {exc}") from exc
         snapshot = IndexSnapshot(manifest, records, chunk_vectors, sentence_vectors, vectors, version)
         snapshot.digests, snapshot.json_spans = digests, spans
         if len(vectors) != snapshot.passage_count or len(sentence_vectors) != sum(
             len(r.sentences) for r in records
         ):
-            raise IndexError_(f"the index in {version} is inconsistent (row counts differ)")
+            raise IndexUnusableError(f"the index in {version} is inconsistent (row counts differ)")
         return snapshot
 
     def mismatch(self, manifest: dict[str, object]) -> str:
@@ -678,7 +574,7 @@ class IndexStore:
         """Why the index needs a reindex for `corpus_dir` ('' when it is up to date)."""
         try:
             snapshot = self.load()
-        except IndexError_ as exc:
+        except IndexUnusableError as exc:
             return str(exc)
         return self.corpus_changed(corpus_dir, snapshot)
 
@@ -724,7 +620,7 @@ class IndexStore:
     @property
     def model(self) -> Embedder:
         if self.embedder is None:
-            raise IndexError_("this needs the embedding model")
+            raise IndexUnusableError("this needs the embedding model")
         return self.embedder
 
     def reindex(
@@ -746,14 +642,14 @@ class IndexStore:
             with self._locked():
                 try:
                     return self._reindex(corpus_dir, progress, full, current)
-                except IndexError_ as exc:
+                except IndexUnusableError as exc:
                     if current is None or isinstance(exc, StorageError):
                         raise
                     log.warning("the index in memory cannot be reused (%s); reading it again", exc)
                     return self._reindex(corpus_dir, progress, full, None)
         except OSError as exc:  # the new version is discarded; CURRENT still names the old one
             kept = "the previous index in {} is still in use"
-            with contextlib.suppress(IndexError_):
+            with contextlib.suppress(IndexUnusableError):
                 if self.current_version() is None:
                     kept = "no index was written in {}"
             raise StorageError(
@@ -771,14 +667,14 @@ class IndexStore:
         report = ReindexReport()
         old: IndexSnapshot | None = None
         live: Path | None = None
-        with contextlib.suppress(IndexError_):
+        with contextlib.suppress(IndexUnusableError):
             live = self.current_version()
         if current is not None and current.path is not None and current.path == live and current.digests:
             old = current  # verified when it was loaded or written; its files do not change
         else:
             try:
                 old = self.load()
-            except IndexError_ as exc:
+            except IndexUnusableError as exc:
                 if self.current_version() is not None:
                     report.rebuilt_because = str(exc)
                     log.warning("rebuilding the index: %s", exc)
@@ -820,7 +716,7 @@ class IndexStore:
             except ArticleError as exc:
                 report.skipped[rel] = str(exc)
                 continue
-            record = ArticleRecord.from_article(article, rel, self.chunking)
+            record = build_record(article, rel, self.chunking)
             if not record.chunks:
                 report.skipped[rel] = "no sentences found"
                 continue

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import ArticleError, load_article, parse_article
+from bot.articles import load_article, parse_article
+from bot.errors import ArticleError
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "china-first-woman-spacewalk.txt"
 
@@ -136,8 +137,7 @@ def test_duplicate_paragraphs_are_kept_once_with_source_numbering() -> None:
 
 
 def test_duplicate_html_paragraphs_are_cited_once(tmp_path: Path) -> None:
-    from bot.chunking import ChunkingConfig
-    from bot.store import ArticleRecord
+    from bot.chunking import ChunkingConfig, build_record
 
     repeated = "<p>The council approved the new bridge budget of 40 million euros on Tuesday.</p>"
     page = (
@@ -148,7 +148,7 @@ def test_duplicate_html_paragraphs_are_cited_once(tmp_path: Path) -> None:
         + "</article></body></html>"
     ).encode()
     article = parse_article(page, "bridge.html", "bridge")
-    record = ArticleRecord.from_article(article, "bridge.html", ChunkingConfig())
+    record = build_record(article, "bridge.html", ChunkingConfig())
     budget = [s for s in record.sentences if "40 million euros" in s.text]
     assert len(budget) == 1 and budget[0].paragraph == 1
     assert [c.paragraph for c in record.chunks] == [1, 2]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.articles import load_article
-from bot.chunking import ChunkingConfig
+from bot.chunking import ChunkingConfig, build_record
 from bot.digest import fact_kinds, key_facts, lead
-from bot.store import ArticleRecord
+from bot.models import ArticleRecord
 from tests.conftest import SEED_ARTICLE
 
 
 def record_of(path: Path) -> ArticleRecord:
-    return ArticleRecord.from_article(load_article(path), path.name, ChunkingConfig())
+    return build_record(load_article(path), path.name, ChunkingConfig())
 
 
 def test_lead_quotes_the_first_sentences_with_one_citation_per_paragraph() -> None:

@@ -30,11 +30,12 @@ import discord.http
 import numpy as np
 import pytest
 
-from bot.discord import ArticleBot, StartError, create_bot, run_bot, sync_commands
+from bot.discord import ArticleBot, create_bot, run_bot, sync_commands
 from bot.discord.client import ShardedArticleBot
 from bot.discord.feedback import VOTE_DOWN, VOTE_UP
 from bot.discord.render import answer_pages, question_heading
 from bot.engine import ArticleQA
+from bot.errors import StartError
 from bot.settings import Settings
 from tests.discord_standin import (
     ALICE_ID,

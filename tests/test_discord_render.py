@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering import Answer, Citation
 from bot.discord.render import (
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -16,6 +15,7 @@ from bot.discord.render import (
     safe_url,
     search_embed,
 )
+from bot.models import Answer, Citation
 
 
 def citation(n: int, text: str, url: str = "") -> Citation:

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answering import Answer
 from bot.embedding import Embedder
-from bot.engine import ArticleQA, QuestionError, check_question
+from bot.engine import ArticleQA, check_question
+from bot.errors import QuestionError, StorageError
+from bot.models import Answer
 from bot.settings import Settings
-from bot.store import StorageError
 from tests.conftest import SEED_ARTICLE
 from tests.fakes import FakeEmbedder
 

@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from bot.engine import ArticleQA
-from bot.fetch import MAX_REDIRECTS, FetchError, fetch_article
+from bot.errors import FetchError
+from bot.fetch import MAX_REDIRECTS, fetch_article
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.answering import Answer, Citation
 from bot.formatting import render_answer
+from bot.models import Answer, Citation
 
 SENTENCE = (
     "China Manned Space Engineering Network posted video to Weibo showing Wang Yaping leaving "

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from bot.articles import load_article
-from bot.chunking import ChunkingConfig
+from bot.chunking import ChunkingConfig, build_record
+from bot.models import ArticleRecord
 from bot.retrieval import STOPWORDS, TOKEN_PATTERN, Bags, HybridRetriever, LexicalIndex, _stemmer, tokenize
-from bot.store import ArticleRecord, IndexSnapshot
+from bot.store import IndexSnapshot
 from bot.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
@@ -32,7 +33,7 @@ def _seed_texts() -> list[str]:
 
 
 def _record(path: Path, article_id: str | None = None) -> ArticleRecord:
-    record = ArticleRecord.from_article(load_article(path), path.name, ChunkingConfig())
+    record = build_record(load_article(path), path.name, ChunkingConfig())
     return dataclasses.replace(record, id=article_id) if article_id else record
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.errors import SettingsError
+from bot.settings import Settings
 
 
 def test_reads_env_and_dotenv(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ import pytest
 
 import bot.store
 from bot.chunking import ChunkingConfig
-from bot.store import CorpusError, IndexError_, IndexStore, StorageError
+from bot.errors import CorpusError, IndexUnusableError, StorageError
+from bot.store import IndexStore
 from bot.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
@@ -123,7 +124,7 @@ def test_corrupt_index_is_detected_and_rebuilt(
     assert version is not None
     path = tmp_path / "index" / "CURRENT" if victim == "CURRENT" else version / victim
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
-    with pytest.raises(IndexError_, match=reason):
+    with pytest.raises(IndexUnusableError, match=reason):
         store.load()
     assert reason in store.is_stale(corpus)
     with caplog.at_level("WARNING", logger="bot.store"):
@@ -139,7 +140,7 @@ def test_corrupt_index_is_detected_and_rebuilt(
 def test_other_model_triggers_rebuild(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     IndexStore(tmp_path / "index", FakeEmbedder(name="model-a")).reindex(corpus)
     store_b = IndexStore(tmp_path / "index", FakeEmbedder(name="model-b", dimension=32))
-    with pytest.raises(IndexError_, match="model-a"):
+    with pytest.raises(IndexUnusableError, match="model-a"):
         store_b.load()
     with caplog.at_level("WARNING"):
         report = store_b.reindex(corpus)

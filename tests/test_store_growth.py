@@ -14,8 +14,9 @@ import pytest
 import bot.store
 import bot.vectors
 from bot.engine import ArticleQA
+from bot.errors import StorageError
 from bot.settings import Settings
-from bot.store import IndexStore, StorageError
+from bot.store import IndexStore
 from tests.fakes import FakeEmbedder
 
 SEED = "china-first-woman-spacewalk"

@@ -7,6 +7,7 @@ core and the settings it is given; `errors` answers every failure in one
 place; `render` keeps every message within Discord's limits.
 """
 
-from bot.discord.client import ArticleBot, StartError, create_bot, run_bot, serve, sync, sync_commands
+from bot.discord.client import ArticleBot, create_bot, run_bot, serve, sync, sync_commands
+from bot.errors import StartError
 
 __all__ = ["ArticleBot", "StartError", "create_bot", "run_bot", "serve", "sync", "sync_commands"]

@@ -31,16 +31,12 @@ from bot.discord.feedback import AnswerMemory, FeedbackLog, FeedbackView
 from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
 from bot.engine import ArticleQA
+from bot.errors import IndexUnusableError, StartError
 from bot.settings import Settings
-from bot.store import IndexError_
 
 log = logging.getLogger(__name__)
 
 INDEX_POLL_SECONDS = 30.0  # how often the bot looks for an index version written by another process
-
-
-class StartError(RuntimeError):
-    """The bot cannot start or sync; the message says why (never with the token)."""
 
 
 class ArticleCommandTree(app_commands.CommandTree):
@@ -150,7 +146,7 @@ class ArticleBot(commands.Bot):
     def _loaded_version(self) -> Path | None:
         try:
             return self.core.snapshot.path
-        except IndexError_:
+        except IndexUnusableError:
             return None
 
 

@@ -22,7 +22,8 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.settings import Settings, SettingsError
+from bot.errors import SettingsError
+from bot.settings import Settings
 
 
 @dataclass

@@ -23,29 +23,12 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.articles import ArticleError
-from bot.engine import QuestionError
-from bot.fetch import FetchError
-from bot.store import CorpusError, IndexError_
+from bot.errors import UserError
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 GENERIC_FAILURE = "Something went wrong on my side. It has been logged for the operators; try again later."
-
-
-class UserFacingError(Exception):
-    """An expected problem, told to the user in its own words."""
-
-
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (
-    UserFacingError,
-    QuestionError,
-    ArticleError,
-    FetchError,
-    CorpusError,
-    IndexError_,
-)
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -69,7 +52,7 @@ def user_message(error: BaseException) -> str | None:
         return _sentence(str(error) or "You cannot use this command here.")
     if isinstance(error, app_commands.TransformerError):
         return _sentence(f"{error.value!r} is not a valid value here")
-    if isinstance(error, EXPECTED_ERRORS):
+    if isinstance(error, UserError):
         return _sentence(str(error))
     return None
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import discord
 
-from bot.answering import Answer
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error
+from bot.models import Answer
 
 log = logging.getLogger(__name__)
 

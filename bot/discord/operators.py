@@ -25,9 +25,10 @@ from discord.ext import commands
 
 from bot.articles import SUPPORTED_SUFFIXES
 from bot.discord.access import NotOperator, is_operator
-from bot.discord.errors import NO_MENTIONS, UserFacingError
+from bot.discord.errors import NO_MENTIONS
 from bot.discord.render import CONTENT_LIMIT, clip, format_duration, status_embed
 from bot.discord.replies import article_autocomplete, send_pages
+from bot.errors import UserError
 from bot.store import ReindexReport
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class OperatorsCog(commands.Cog, name="Operators"):
     async def _exclusive(self) -> AsyncIterator[None]:
         """One corpus change or reindex at a time; a second one is told to wait."""
         if self._busy.locked():
-            raise UserFacingError("A reindex is already running; try again when it has finished.")
+            raise UserError("A reindex is already running; try again when it has finished.")
         async with self._busy:
             yield
 
@@ -130,12 +131,12 @@ class OperatorsCog(commands.Cog, name="Operators"):
     ) -> None:
         limit = self.bot.settings.max_article_bytes
         if (file is None) == (url is None):
-            raise UserFacingError("Give either a file or a URL (one of them).")
+            raise UserError("Give either a file or a URL (one of them).")
         if file is not None:
             if Path(file.filename).suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise UserFacingError(f"{file.filename}: use a .txt, .md or .html file.")
+                raise UserError(f"{file.filename}: use a .txt, .md or .html file.")
             if file.size > limit:
-                raise UserFacingError(f"{file.filename} is {file.size:,} bytes; the limit is {limit:,}.")
+                raise UserError(f"{file.filename} is {file.size:,} bytes; the limit is {limit:,}.")
         async with self._exclusive():
             await interaction.response.defer(thinking=True, ephemeral=True)
             if file is not None:

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import discord
 from discord.utils import escape_markdown
 
-from bot.answering import Answer, Citation
 from bot.digest import Fact
 from bot.formatting import place
-from bot.store import ArticleRecord
+from bot.models import Answer, ArticleRecord, Citation
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, cast
 import discord
 from discord import app_commands
 
-from bot.discord.errors import NO_MENTIONS, UserFacingError
+from bot.discord.errors import NO_MENTIONS
 from bot.discord.render import CHOICE_NAME_LIMIT, clip, one_line
 from bot.engine import ArticleQA
-from bot.store import ArticleRecord
+from bot.errors import UserError
+from bot.models import ArticleRecord
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -100,10 +101,10 @@ def resolve_article(core: ArticleQA, article: str | None) -> ArticleRecord:
     without a date counts from when it was added)."""
     newest = core.snapshot.newest()
     if newest is None:
-        raise UserFacingError("The index holds no articles yet.")
+        raise UserError("The index holds no articles yet.")
     if article is None:
         return newest
     found = core.snapshot.article(article)
     if found is None:
-        raise UserFacingError(f"No article {clip(article, 100)!r} in the index; pick one from the list.")
+        raise UserError(f"No article {clip(article, 100)!r} in the index; pick one from the list.")
     return found

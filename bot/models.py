@@ -1,0 +1,234 @@
+"""The project's data: articles, their sentences and chunks, index records, answers.
+
+Data only: nothing here reads files, runs a model or formats for a front end.
+Offsets are character offsets into `Article.text` (= `ArticleRecord.text`),
+end exclusive; paragraph numbers are 1-based, as a reader counts them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int  # 1-based, as a reader counts them
+    start: int  # character offsets into Article.text
+    end: int
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    text: str
+    paragraphs: tuple[Paragraph, ...]
+    content_hash: str
+    url: str = ""
+    date: str = ""
+    source: str = ""
+    author: str = ""
+    language: str = DEFAULT_LANGUAGE  # ISO 639-1
+
+    def paragraph_text(self, paragraph: Paragraph) -> str:
+        return self.text[paragraph.start : paragraph.end]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # position in the article's sentence list
+    paragraph: int  # 1-based paragraph number
+    start: int  # offsets into Article.text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sentence_ids: tuple[int, ...]  # indices into the article's sentences
+
+    def embedding_text(self) -> str:
+        """What is embedded: the title gives the chunk its context."""
+        return f"{self.title}. {self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the index keeps about one article."""
+
+    id: str
+    title: str
+    url: str
+    date: str
+    source: str
+    file: str
+    content_hash: str
+    text: str
+    paragraph_count: int
+    sentences: tuple[Sentence, ...]
+    chunks: tuple[Chunk, ...]
+    author: str = ""
+    language: str = "en"  # ISO 639-1, as read or detected (bot/articles.py)
+    added: str = ""  # when this version entered the index, ISO 8601 UTC ("newest" without a date)
+
+    @functools.cached_property
+    def text_digest(self) -> str:
+        """SHA-256 of the text as read: equal for the same article under two names.
+        Kept on the record, so a reindex hashes only the articles it reads."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "date": self.date,
+            "source": self.source,
+            "author": self.author,
+            "language": self.language,
+            "added": self.added,
+            "file": self.file,
+            "content_hash": self.content_hash,
+            "text": self.text,
+            "paragraph_count": self.paragraph_count,
+            "sentences": [[s.paragraph, s.start, s.end] for s in self.sentences],
+            "chunks": [[c.paragraph, list(c.sentence_ids)] for c in self.chunks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArticleRecord:
+        text = str(data["text"])
+        title = str(data["title"])
+        article_id = str(data["id"])
+        sentences = tuple(
+            Sentence(index=i, paragraph=p, start=s, end=e, text=text[s:e])
+            for i, (p, s, e) in enumerate(data["sentences"])
+        )
+        chunks = []
+        for paragraph, ids in data["chunks"]:
+            start, end = sentences[ids[0]].start, sentences[ids[-1]].end
+            chunks.append(Chunk(article_id, title, paragraph, start, end, text[start:end], tuple(ids)))
+        return cls(
+            id=article_id,
+            title=title,
+            url=str(data["url"]),
+            date=str(data["date"]),
+            source=str(data["source"]),
+            author=str(data.get("author", "")),
+            language=str(data.get("language", "en")),
+            added=str(data.get("added", "")),
+            file=str(data["file"]),
+            content_hash=str(data["content_hash"]),
+            text=text,
+            paragraph_count=int(data["paragraph_count"]),
+            sentences=sentences,
+            chunks=tuple(chunks),
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    url: str = ""
+    score: float = 0.0
+    metadata: str = ""  # for a citation of the article's metadata: which field ("date", "author", …)
+    # The name shown for the article: its title, and when another article has the same
+    # title, what tells them apart (IndexSnapshot.labels); empty until the engine sets it.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.title or self.article
+
+    @classmethod
+    def of_sentence(cls, n: int, record: ArticleRecord, sentence: Sentence, score: float) -> Citation:
+        """Citation [n] quoting one sentence of `record`, word for word."""
+        return cls(
+            n,
+            record.id,
+            record.title,
+            sentence.paragraph,
+            sentence.start,
+            sentence.end,
+            sentence.text,
+            record.url,
+            score,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "n": self.n,
+            "article": self.article,
+            "title": self.title,
+            "label": self.name,
+            "paragraph": self.paragraph,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "url": self.url,
+        }
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The exact answer: `text` is `article`'s text[start:end] (character offsets)."""
+
+    text: str
+    article: str
+    start: int
+    end: int
+    metadata: str = ""  # when the answer is a metadata field ("date", …): its name; offsets are 0
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "text": self.text,
+            "article": self.article,
+            "start": self.start,
+            "end": self.end,
+        }
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Citation, ...] = ()  # closest passages when abstaining
+    features: dict[str, float] = field(default_factory=dict, compare=False)  # of the best sentence
+    short: ShortAnswer | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "short_answer": self.short.to_json() if self.short is not None else None,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_json() for c in self.citations],
+            "related": [c.to_json() for c in self.related],
+        }
