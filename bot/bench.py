@@ -46,7 +46,7 @@ from bot.engine import ArticleQA
 from bot.errors import QuestionError
 from bot.models import Article, ArticleRecord, Sentence
 from bot.reader import Reader
-from bot.settings import Settings
+from bot.settings import CoreSettings
 from bot.store import IndexSnapshot, IndexStore
 from bot.vectors import faiss_threads
 
@@ -161,7 +161,7 @@ def run(
         if passages == SEED:
             say("seed corpus")
             core = ArticleQA(
-                Settings(corpus_dir=plan.corpus_dir, index_dir=plan.workdir / "seed-index"),
+                CoreSettings(corpus_dir=plan.corpus_dir, index_dir=plan.workdir / "seed-index"),
                 embedder,
                 **answering,
             )
@@ -215,7 +215,7 @@ def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSn
     runs = []  # (seconds, of which embedding)
     for _ in range(max(plan.build_rounds, 1)):
         shutil.rmtree(plan.workdir / "real" / "index", ignore_errors=True)
-        core = ArticleQA(Settings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
+        core = ArticleQA(CoreSettings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
         embedder.seconds = 0.0
         began = time.perf_counter()
         report = core.reindex()
@@ -459,7 +459,7 @@ def _at_size(
         for record in records:
             (corpus / record.file).write_bytes(originals[record.id.rsplit("-r", 1)[0]])
     say(f"{size_name(passages)} passages: loading")
-    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=folder / "index"), embedder, **answering)
+    core = ArticleQA(CoreSettings(corpus_dir=corpus, index_dir=folder / "index"), embedder, **answering)
     began = time.perf_counter()
     core.open_readonly()
     load_s = time.perf_counter() - began

@@ -255,7 +255,7 @@ def open_core(settings: Settings, update_index: bool = True) -> ArticleQA:
     log.info("loading the embedding model and the reader…")
     embedder = SentenceTransformerEmbedder(settings.model)
     reader, confidence = load_reader()
-    core = ArticleQA(settings, embedder, reader=reader, confidence=confidence)
+    core = ArticleQA(settings.core, embedder, reader=reader, confidence=confidence)
     if update_index:
         update, close = _progress()
         try:
@@ -349,7 +349,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.discord_token:
+    if settings.discord_token is None:
         nothing_to_do = CommandError(
             "DISCORD_TOKEN is not set and standard input gives no questions, so there is nothing "
             "to do. Set DISCORD_TOKEN (in .env or the environment; with Docker, --env-file .env) "
@@ -388,7 +388,7 @@ def _stdin_is_null() -> bool:
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     from bot.discord import StartError, sync
 
-    if not settings.discord_token:
+    if settings.discord_token is None:
         raise CommandError("DISCORD_TOKEN is not set; syncing commands needs the bot's token")
     guild_id = args.guild if args.guild is not None else settings.guild_id
     try:
@@ -402,7 +402,7 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     log.info("loading the embedding model…")
-    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    core = ArticleQA(settings.core, SentenceTransformerEmbedder(settings.model))
     update, close = _progress()
     try:
         report = core.reindex(update, full=args.full)
@@ -413,7 +413,7 @@ def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
-    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    core = ArticleQA(settings.core, SentenceTransformerEmbedder(settings.model))
     source: str = args.source
     if source.startswith(("http://", "https://")):
         path = core.add_url(source, replace=args.replace)
@@ -428,7 +428,7 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
-    core = ArticleQA(settings, SentenceTransformerEmbedder(settings.model))
+    core = ArticleQA(settings.core, SentenceTransformerEmbedder(settings.model))
     moved = core.remove_article(args.article)
     report = core.reindex()
     print(f"removed {args.article} (file kept at {moved}); {report.summary()}")
