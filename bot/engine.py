@@ -313,6 +313,18 @@ class ArticleQA:
 
     # ---- corpus management -------------------------------------------------------------
 
+    def add(self, source: str, replace: bool = False) -> Path:
+        """Add an article from an http(s) URL (add_url) or a file path (add_file); the corpus path.
+
+        ArticleError when `source` is neither (or the article is refused; see add_bytes).
+        """
+        if source.startswith(("http://", "https://")):
+            return self.add_url(source, replace=replace)
+        local = Path(source).expanduser()
+        if not local.is_file():
+            raise ArticleError(f"{source} is not a file or an http(s) URL")
+        return self.add_file(local, replace=replace)
+
     def add_file(self, source: Path, replace: bool = False) -> Path:
         """Copy an article file into the corpus after checking it parses (see add_bytes)."""
         if source.suffix.lower() not in SUPPORTED_SUFFIXES:

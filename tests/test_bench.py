@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bot.vectors
-from bot import bench
 from tests.fakes import FakeEmbedder
+from tools import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 ROVER = """Rover finds ice

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.engine import ArticleQA
-from bot.evaluation import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
+from tools.evaluate import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
 
 
 def test_squad_normalisation() -> None:

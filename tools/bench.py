@@ -1,4 +1,4 @@
-"""Measured speed and scale: what `python -m bot bench` prints.
+"""Measured speed and scale: what `python -m bot bench` prints (from a clone of the project).
 
 One run measures, on this machine:
 
@@ -23,11 +23,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import logging
 import math
 import os
+import random
 import resource
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,12 +47,19 @@ from bot.articles import find_article_files, load_article
 from bot.chunking import ChunkingConfig, build_record, chunk_sentences, split_article
 from bot.embedding import Embedder
 from bot.engine import ArticleQA
-from bot.errors import QuestionError
+from bot.errors import CommandError, QuestionError
 from bot.models import Article, ArticleRecord, Sentence
 from bot.reader import Reader
 from bot.settings import CoreSettings
 from bot.store import IndexSnapshot, IndexStore
 from bot.vectors import faiss_threads
+from tools.evaluate import load_questions
+
+log = logging.getLogger("bot.bench")
+
+CLONE = Path(__file__).resolve().parent.parent
+SEED_QUESTIONS = CLONE / "tests" / "data" / "seed_questions.jsonl"
+BENCHMARK_DIR = CLONE.parent / "shared" / "benchmarks" / "squad2-dev-half"
 
 SEED = 0  # the size that stands for the seed corpus itself
 NAMED_SIZES = {"seed": SEED, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -654,3 +665,86 @@ def machine_note() -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     memory = psutil.virtual_memory().total
     return f"Machine: {os.cpu_count()} cores, {_bytes(memory)} memory; load average {load}."
+
+
+# ---- from the command line ------------------------------------------------------------
+
+
+def plan_from_options(
+    corpus_dir: Path,
+    model: str,
+    sizes: str | None = None,
+    quick: bool = False,
+    questions: int | None = None,
+    benchmark: Path | None = None,
+    seed_questions: Path | None = None,
+    workdir: Path | None = None,
+) -> BenchPlan:
+    """The plan for `python -m bot bench`'s options (see its --help); CommandError for a bad
+    option. Without `benchmark` / `seed_questions`, the ones of the clone when it has them."""
+    try:
+        sizes_asked = parse_sizes(sizes or ("seed,10k" if quick else "seed,10k,100k,1m"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    count = questions or (40 if quick else 200)
+    if count < 1:
+        raise CommandError("--questions must be at least 1")
+    benchmark = _given_or_default(benchmark, BENCHMARK_DIR, "--benchmark")
+    seed_file = _given_or_default(seed_questions, SEED_QUESTIONS, "--seed-questions")
+    extra_articles = [benchmark / "articles"] if benchmark and (benchmark / "articles").is_dir() else []
+    try:
+        larger = load_questions(benchmark / "questions.jsonl") if benchmark else []
+        seed = load_questions(seed_file) if seed_file else []
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the bench questions: {exc}") from None
+    if not larger and not seed:
+        raise CommandError(
+            f"bench needs questions to ask and found none: no {SEED_QUESTIONS} and no "
+            f"{BENCHMARK_DIR / 'questions.jsonl'}. Give --seed-questions FILE (JSONL, one "
+            '{"question": …} per line) or --benchmark DIR (articles/ and questions.jsonl).'
+        )
+    rng = random.Random(0)  # the same questions on every run
+    picked = rng.sample(larger, min(len(larger), 4 * count)) or seed
+    return BenchPlan(
+        corpus_dir=corpus_dir,
+        article_dirs=[corpus_dir, *extra_articles],
+        seed_questions=[q.question for q in seed or picked],
+        questions=[q.question for q in picked],
+        sizes=sizes_asked,
+        workdir=workdir or Path(tempfile.mkdtemp(prefix="article-bot-bench-")),
+        question_count=count,
+        build_rounds=1 if quick else 2,
+        cold_start_command=[sys.executable, "-m", "bot"],
+        cold_start_args=["--model", model],
+    )
+
+
+def _given_or_default(given: Path | None, default: Path, option: str) -> Path | None:
+    """`given` (CommandError if missing), else `default` when the clone has it, else None."""
+    if given is not None:
+        if not given.exists():
+            raise CommandError(f"{option} {given}: no such file or folder")
+        return given
+    return default if default.exists() else None
+
+
+def measure(
+    plan: BenchPlan,
+    make_embedder: Callable[[], Embedder],
+    load_reader: Callable[[], tuple[Reader, ConfidenceModel]],
+    temporary: bool,
+) -> str:
+    """Run `plan` with the model and the reader they load; the Markdown table and its notes.
+    `temporary`: remove plan.workdir afterwards."""
+    began = time.monotonic()
+    try:
+        reader, confidence = load_reader()
+        rows = run(plan, make_embedder(), lambda m: log.info("bench: %s", m), reader, confidence)
+    finally:
+        if temporary:
+            shutil.rmtree(plan.workdir, ignore_errors=True)
+    notes = [
+        SYNTHETIC_NOTE.format(noise=NOISE),
+        machine_note() + f" Took {time.monotonic() - began:.0f} s.",
+    ]
+    return render(rows, notes)
