@@ -16,7 +16,7 @@ import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -51,6 +51,11 @@ def load_reader() -> tuple[Reader, ConfidenceModel]:
     return reader, ConfidenceModel.from_card(reader.card)
 
 
+def load_embedder(model: str) -> Embedder:
+    """The sentence-transformers model for a MODEL setting; EmbedderError when it cannot load."""
+    return SentenceTransformerEmbedder(model)
+
+
 @dataclass
 class Runtime:
     """What the commands build their resources with (click's `obj`); tests pass fakes here.
@@ -59,7 +64,7 @@ class Runtime:
     reader and its confidence model.
     """
 
-    embedder_factory: Callable[[str], Embedder] = SentenceTransformerEmbedder
+    embedder_factory: Callable[[str], Embedder] = load_embedder
     reader_factory: Callable[[], tuple[Reader, ConfidenceModel]] = load_reader
 
     def settings(self, corpus: Path | None, index: Path | None, model: str | None, verbose: bool) -> Settings:
@@ -501,12 +506,13 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
             bar[0].close()
 
 
-def main() -> None:
-    """`python -m bot` and the `article-bot` script; exits with the command's status."""
+def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> None:
+    """`python -m bot` and the `article-bot` script (`argv`: sys.argv[1:] unless given;
+    `runtime`: the models to use, Runtime() unless given); exits with the command's status."""
     # `docker stop` and service managers send SIGTERM; a process that is PID 1 in a
     # container ignores it unless it has a handler. The Discord bot installs its own.
     signal.signal(signal.SIGTERM, _terminate)
-    cli.main()
+    cli.main(args=argv, obj=runtime)  # exits
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     SettingsError (from `from_env` and `with_overrides`) naming the variable.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     corpus_dir: UserPath = Path("corpus")
     index_dir: UserPath = Path("index")
