@@ -418,11 +418,12 @@ def evaluate(
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="article-bot-eval-"))
             settings = settings.with_overrides(index_dir=Path(scratch))
         core = runtime.core(settings)
+        table = tool.report(core, questions, per_article, dump, by_style)
         corpus = settings.corpus_dir
         print(
             f"{len(questions)} questions from {questions_file}, corpus {corpus}, threshold {core.threshold}"
         )
-        print(tool.report(core, questions, per_article, dump, by_style))
+        print(table)
 
 
 @command("bench", "python -m bot bench --sizes seed,10k,100k,1m   (or --quick: about 3 minutes)")
