@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import bot.vectors
+from bot.errors import CommandError
 from tests.fakes import FakeEmbedder
 from tools import bench
 
@@ -88,3 +89,22 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
     assert len([line for line in lines if line.startswith("| ")]) == len(rows) + 2  # header and rule
     assert lines[-1] == "a note"
     assert not (tmp_path / "work" / "600").exists()  # the large index is removed after use
+
+
+def test_plan_from_options(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text('{"question": "Who walked in space?"}\n')
+    benchmark = tmp_path / "benchmark"
+    (benchmark / "articles").mkdir(parents=True)
+    (benchmark / "questions.jsonl").write_text('{"question": "Which river?"}\n')
+    plan = bench.plan_from_options(
+        tmp_path, "fake-bow", quick=True, seed_questions=seed, benchmark=benchmark, workdir=tmp_path / "w"
+    )
+    assert plan.sizes == [bench.SEED, 10_000] and plan.question_count == 40 and plan.build_rounds == 1
+    assert plan.seed_questions == ["Who walked in space?"] and plan.questions == ["Which river?"]
+    assert plan.article_dirs == [tmp_path, benchmark / "articles"]
+    assert plan.cold_start_args == ["--model", "fake-bow"] and plan.workdir == tmp_path / "w"
+    with pytest.raises(CommandError, match="'huge' is not a size"):
+        bench.plan_from_options(tmp_path, "m", sizes="huge")
+    with pytest.raises(CommandError, match=r"^--benchmark .*: no such file or folder$"):
+        bench.plan_from_options(tmp_path, "m", benchmark=tmp_path / "nope")

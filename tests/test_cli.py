@@ -396,3 +396,22 @@ def test_every_command_has_help_with_an_example() -> None:
     for name in cli.cli.list_commands(click.Context(cli.cli)):
         result = runner.invoke(cli.cli, [name, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output and "--corpus DIR" in result.output, name
+
+
+def test_eval_prints_the_bot_beside_the_baselines_on_a_scratch_index(
+    in_process: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    questions = tmp_path / "questions.jsonl"
+    asked = {"article": "china-first-woman-spacewalk", "question": "Which rocket launched Shenzhou-13?"}
+    questions.write_text(json.dumps({**asked, "answers": ["Long March-2F"], "style": "formal"}) + "\n")
+    dump = tmp_path / "answers.jsonl"
+    code, out, _ = in_process("eval", str(questions), "--by-style", "--dump", str(dump))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"1 questions from {questions}, corpus ") and "threshold" in lines[0]
+    assert lines[1].startswith("| system | answerable: short answer |")
+    assert lines[3].startswith("| article-bot (1 + 0) |")
+    assert lines[4].startswith("| BM25 top sentence (1 + 0) |")
+    assert "" in lines and lines[-1].startswith("| formal (1 + 0) |")
+    assert json.loads(dump.read_text())["question"] == asked["question"]
+    assert not (tmp_path / "index").exists()  # the operator's index is left alone
