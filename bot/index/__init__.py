@@ -1,0 +1,1 @@
+"""The built index on disk; its modules are listed as they move here."""
