@@ -131,7 +131,9 @@ def version_digests(
             start, _, width = npy_layout(old.path / name)
             if start == npy_layout(folder / name)[0]:
                 limit = start + old_rows[name] * width
-                same[name] = SameBytes(old.path / name, old.digests[name], start, start + count * width, limit)
+                same[name] = SameBytes(
+                    old.path / name, old.digests[name], start, start + count * width, limit
+                )
                 if count == old_rows[name] and os.path.samefile(old.path / name, folder / name):
                     # Rows appended in place: the header is the same bytes too.
                     same[name] = SameBytes(old.path / name, old.digests[name], 0, limit, limit)

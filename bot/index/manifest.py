@@ -91,7 +91,7 @@ class Manifest:
                 passages=int(data.get("passages", 0)),
                 sentences=int(data.get("sentences", 0)),
                 index=dict(data.get("index", {})),
-                checksums=data["checksums"] if "checksums" in data else {},
+                checksums=data.get("checksums", {}),
                 normalized=bool(data.get("normalized", True)),
                 metric=str(data.get("metric", "inner_product")),
             )

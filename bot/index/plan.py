@@ -46,7 +46,9 @@ def assign_ids(files: Sequence[str], previous: dict[str, str]) -> dict[str, str]
     return ids
 
 
-def drop_duplicates(keep: dict[str, ArticleRecord], fresh: dict[str, ArticleRecord]) -> dict[str, dict[str, str]]:
+def drop_duplicates(
+    keep: dict[str, ArticleRecord], fresh: dict[str, ArticleRecord]
+) -> dict[str, dict[str, str]]:
     """Leave one record of each article text in `keep` and `fresh` (which it edits).
 
     Texts are compared as read (front matter and markup gone, white space

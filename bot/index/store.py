@@ -213,7 +213,9 @@ class IndexStore:
 
         files = self.list_files(corpus_dir)
         log.info("reading %d article file(s) in %s", len(files), corpus_dir)
-        ids = assign_ids([str(path.relative_to(corpus_dir)) for path in files], {r.file: r.id for r in old_records})
+        ids = assign_ids(
+            [str(path.relative_to(corpus_dir)) for path in files], {r.file: r.id for r in old_records}
+        )
         read = read_corpus(
             corpus_dir, files, ids, {r.id: r for r in old_records}, self.chunking, self.max_article_bytes
         )
@@ -324,7 +326,9 @@ class IndexStore:
         sentences = sum(len(r.sentences) for r in records)
         with versions.staging(self.index_dir) as tmp:
             old_file = reuse.path / ARTICLES if reuse is not None and reuse.path is not None else None
-            spans = write_records(tmp / ARTICLES, records, old_file, reuse.json_spans[:prefix] if reuse else ())
+            spans = write_records(
+                tmp / ARTICLES, records, old_file, reuse.json_spans[:prefix] if reuse else ()
+            )
             for name, parts, base_rows in (
                 (CHUNK_VECTORS, chunk_parts, appended.passage_count if appended else 0),
                 (SENTENCE_VECTORS, sentence_parts, appended.sentence_count if appended else 0),
@@ -336,7 +340,9 @@ class IndexStore:
             previous = appended.vectors if appended is not None else None
             vectors = VectorIndex.build(chunk_vectors, previous=previous, options=self.vector_options)
             vectors.save(tmp / FAISS_INDEX)
-            digests = version_digests(tmp, reuse, prefix, {CHUNK_VECTORS: passages, SENTENCE_VECTORS: sentences})
+            digests = version_digests(
+                tmp, reuse, prefix, {CHUNK_VECTORS: passages, SENTENCE_VECTORS: sentences}
+            )
             manifest = Manifest(
                 model=self.model.name,
                 dimension=self.model.dimension,

@@ -1,9 +1,9 @@
 """The FAISS layer, behind a small interface: build, add, search, save, load, len.
 
 Which FAISS index `build` makes depends on how many vectors there are. Up to
-`VectorOptions.exact_limit` (EXACT_LIMIT) it is exact (a flat inner-product index): a question scans every
-vector, which on two cores costs about as much as embedding the question once
-there are 100k of them. Above it, an inverted-file index with fp16 scalar
+EXACT_LIMIT (`VectorOptions.exact_limit`) it is exact (a flat inner-product
+index): a question scans every vector, which on two cores costs about as much
+as embedding the question once there are 100k of them. Above it, an inverted-file index with fp16 scalar
 quantisation (IVF-SQfp16): the vectors are grouped into `nlist` clusters and a
 question scans the `nprobe` clusters nearest to it; at a million vectors that is
 a few milliseconds, recall@10 about 0.99 against exact search, in 0.8 GB.
@@ -181,4 +181,4 @@ def faiss_threads(count: int) -> Iterator[None]:
 def ivf_lists(count: int, minimum: int = MIN_LISTS) -> int:
     """Clusters for an inverted-file index of `count` vectors: the power of two nearest √count,
     and at least `minimum`."""
-    return max(minimum, 1 << int(round(np.log2(max(count, 1)) / 2)))
+    return max(minimum, 1 << int(np.rint(np.log2(max(count, 1)) / 2)))
