@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.models import ArticleRecord
 
+MANIFEST = "manifest.json"  # written last: bot/index/manifest.py
 ARTICLES = "articles.json"
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"

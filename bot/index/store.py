@@ -23,6 +23,7 @@ from bot.index.files import (
     DATA_FILES,
     FAISS_INDEX,
     LARGE_FILE_BYTES,
+    MANIFEST,
     SENTENCE_VECTORS,
     open_vectors,
     read_records,
@@ -83,7 +84,7 @@ class IndexStore:
         if version is None:
             raise IndexUnusableError(f"no index in {self.index_dir.resolve()} yet")
         try:
-            data = json.loads((version / "manifest.json").read_text())
+            data = json.loads((version / MANIFEST).read_text())
         except (OSError, ValueError) as exc:
             raise IndexUnusableError(f"the manifest in {version} is unreadable: {exc}") from exc
         manifest = Manifest.from_json(data, version)
@@ -364,7 +365,7 @@ class IndexStore:
                 index=vectors.describe(),
                 checksums={name: combined_digest(digests[name]) for name in DATA_FILES},
             )
-            (tmp / "manifest.json").write_text(manifest.dumps())
+            (tmp / MANIFEST).write_text(manifest.dumps())
             version = versions.publish(self.index_dir, tmp)
         snapshot = IndexSnapshot(manifest, records, chunk_vectors, sentence_vectors, vectors, version)
         snapshot.digests, snapshot.json_spans = digests, spans
