@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.discord.access import Cooldowns
 from bot.engine import ArticleQA
 from bot.settings import Settings
 from tests.discord.harness import (
@@ -56,3 +57,31 @@ async def test_allowed_channels(core: ArticleQA, bot_settings: Settings, standin
     assert standin.replies_to(int(elsewhere["id"])) == []
     assert slash.ephemeral
     assert slash.callbacks[0]["data"]["content"] == f"I only answer questions in <#{CHANNEL_ID}>."
+
+
+class Clock:
+    """A clock the test moves by hand (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_cooldowns_let_one_question_through_per_window_and_warn_once() -> None:
+    clock = Clock()
+    cooldowns = Cooldowns(10, clock)
+    assert cooldowns.hit(1) == 0.0
+    clock.now += 4
+    assert cooldowns.hit(1) == 6.0 and cooldowns.hit(2) == 0.0  # another user has their own
+    assert cooldowns.first_warning(1) and not cooldowns.first_warning(1)
+    clock.now += 6.5
+    assert cooldowns.hit(1) == 0.0  # a new window, and with it a new notice
+    clock.now += 1
+    assert cooldowns.hit(1) == 9.0 and cooldowns.first_warning(1)
+
+
+def test_cooldowns_of_zero_seconds_never_hold_anyone_back() -> None:
+    cooldowns = Cooldowns(0, Clock())
+    assert [cooldowns.hit(1) for _ in range(3)] == [0.0, 0.0, 0.0]
