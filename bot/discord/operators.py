@@ -167,7 +167,6 @@ class OperatorsCog(commands.Cog, name="Operators"):
     async def status(self, interaction: discord.Interaction) -> None:
         embed = status_embed(self.status_rows())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        interaction.extras["answered"] = True
 
     def status_rows(self) -> list[tuple[str, str]]:
         bot, core = self.bot, self.bot.core

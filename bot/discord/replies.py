@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 import discord
 from discord import app_commands
 
-from bot.discord.errors import NO_MENTIONS
+from bot.discord.errors import NO_MENTIONS, edit_thinking
 from bot.discord.render import CHOICE_NAME_LIMIT, clip, one_line
 from bot.engine import ArticleQA
 from bot.errors import UserError
@@ -35,8 +35,8 @@ async def send_pages(
     for i, page in enumerate(pages):
         last = i == len(pages) - 1
         if i == 0:
-            message: discord.Message = await interaction.edit_original_response(
-                content=page, view=view if last else None, allowed_mentions=NO_MENTIONS
+            message: discord.Message = await edit_thinking(
+                interaction, content=page, view=view if last else None
             )
         elif last and view is not None:
             message = await interaction.followup.send(
@@ -46,7 +46,6 @@ async def send_pages(
             message = await interaction.followup.send(
                 page, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
-        interaction.extras["answered"] = True
         sent.append(message)
     return sent
 
