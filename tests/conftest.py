@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,32 @@ def real_reader():
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))
     return reader, ConfidenceModel.from_card(reader.card)
+
+
+# ---- markers for a quick run (`make test-quick`: -m "not model and not slow") ----------------
+
+MODEL_FIXTURES = {"real_embedder", "real_reader"}  # load the bundled model or the trained reader
+SPAWNS = re.compile(r"subprocess|sys\.executable")  # starts `python -m bot`, `make`, a script
+
+
+def _sources(item: pytest.Item) -> Iterator[str]:
+    """The test's source, then that of the functions and fixtures of its module it names."""
+    function = getattr(item, "function", None)
+    if function is None:
+        return
+    source = inspect.getsource(function)
+    yield source
+    module = inspect.getmodule(function)
+    for name in set(re.findall(r"\w+", source)) | set(item.fixturenames):
+        helper = inspect.unwrap(getattr(module, name, None))  # a fixture unwrapped to its function
+        if inspect.isfunction(helper) and helper is not function and helper.__module__ == module.__name__:
+            yield inspect.getsource(helper)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `model` what uses the real model or reader, and `slow` what starts a process."""
+    for item in items:
+        if MODEL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.model)
+        if "slow" not in item.keywords and any(SPAWNS.search(source) for source in _sources(item)):
+            item.add_marker(pytest.mark.slow)
