@@ -59,23 +59,23 @@ MODEL_FIXTURES = {"real_embedder", "real_reader"}  # load the bundled model or t
 SPAWNS = re.compile(r"subprocess|sys\.executable")  # starts `python -m bot`, `make`, a script
 
 
-def _sources(item: pytest.Item) -> Iterator[str]:
+def _sources(item: pytest.Function) -> Iterator[str]:
     """The test's source, then that of the functions and fixtures of its module it names."""
-    function = getattr(item, "function", None)
-    if function is None:
-        return
-    source = inspect.getsource(function)
+    source = inspect.getsource(item.function)
     yield source
-    module = inspect.getmodule(function)
+    module = item.function.__module__
     for name in set(re.findall(r"\w+", source)) | set(item.fixturenames):
-        helper = inspect.unwrap(getattr(module, name, None))  # a fixture unwrapped to its function
-        if inspect.isfunction(helper) and helper is not function and helper.__module__ == module.__name__:
+        helper = getattr(item.module, name, None)
+        helper = inspect.unwrap(helper) if callable(helper) else None  # a fixture: its function
+        if inspect.isfunction(helper) and helper is not item.function and helper.__module__ == module:
             yield inspect.getsource(helper)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `model` what uses the real model or reader, and `slow` what starts a process."""
     for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
         if MODEL_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.model)
         if "slow" not in item.keywords and any(SPAWNS.search(source) for source in _sources(item)):

@@ -64,7 +64,7 @@ async def answer_to(standin: DiscordStandIn, message: dict[str, Any]) -> list[di
 
 
 async def short_reply_to(standin: DiscordStandIn, message: dict[str, Any]) -> dict[str, Any]:
-    replies = await standin.wait_for(lambda: standin.replies_to(int(message["id"])))
+    replies: list[dict[str, Any]] = await standin.wait_for(lambda: standin.replies_to(int(message["id"])))
     return replies[0]
 
 

@@ -176,7 +176,7 @@ async def test_article_add_from_a_url(
 async def test_article_add_refuses_bad_input(bot: ArticleBot, standin: DiscordStandIn, corpus: Path) -> None:
     pdf = standin.add_attachment("report.pdf", b"%PDF-1.4", "application/pdf")
     url = standin.add_page("private", b"<p>hi</p>")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "Give either a file or a URL"),
         ({"file": pdf}, "Report.pdf: use a .txt, .md or .html file."),
         ({"url": url}, "127.0.0.1 resolves to a private or local address"),
