@@ -16,16 +16,9 @@ import pytest
 from bot.discord import ArticleBot
 from bot.engine import ArticleQA
 from bot.settings import Settings
-from tests.discord.harness import (
-    pings_nobody,
-    running,
-)
+from tests.discord.harness import pings_nobody, running
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    BOT_ID,
-    OPERATOR_ROLE_ID,
-    DiscordStandIn,
-)
+from tests.standin import BOT_ID, OPERATOR_ROLE_ID, DiscordStandIn
 
 
 @pytest.fixture

@@ -7,21 +7,8 @@ from dataclasses import replace
 from bot.discord.access import Cooldowns
 from bot.engine import ArticleQA
 from bot.settings import Settings
-from tests.discord.harness import (
-    ROCKET_QUESTION,
-    answer_to,
-    mention,
-    running,
-    short_reply_to,
-)
-from tests.standin import (
-    ALICE_ID,
-    CHANNEL_ID,
-    MANNY_ID,
-    OTHER_CHANNEL_ID,
-    THREAD_ID,
-    DiscordStandIn,
-)
+from tests.discord.harness import ROCKET_QUESTION, answer_to, mention, running, short_reply_to
+from tests.standin import ALICE_ID, CHANNEL_ID, MANNY_ID, OTHER_CHANNEL_ID, THREAD_ID, DiscordStandIn
 
 
 async def test_cooldown_for_mentions_and_slash_commands(

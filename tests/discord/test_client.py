@@ -32,14 +32,7 @@ from tests.discord.harness import (
     write_article,
 )
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    ALICE_ID,
-    GUILD_ID,
-    MANNY_ID,
-    OLIVIA_ID,
-    OPERATOR_ROLE_ID,
-    DiscordStandIn,
-)
+from tests.standin import ALICE_ID, GUILD_ID, MANNY_ID, OLIVIA_ID, OPERATOR_ROLE_ID, DiscordStandIn
 
 
 async def test_an_index_built_by_another_process_is_picked_up(

@@ -9,18 +9,9 @@ import pytest
 
 from bot.engine import ArticleQA
 from bot.settings import Settings
-from tests.discord.harness import (
-    ROCKET_QUESTION,
-    answer_to,
-    mention,
-    running,
-)
+from tests.discord.harness import ROCKET_QUESTION, answer_to, mention, running
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    ALICE_ID,
-    MANNY_ID,
-    DiscordStandIn,
-)
+from tests.standin import ALICE_ID, MANNY_ID, DiscordStandIn
 
 
 async def test_reply_to_an_answer_is_a_follow_up(

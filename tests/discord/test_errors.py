@@ -22,12 +22,7 @@ from tests.discord.harness import (
     short_reply_to,
 )
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    ALICE_ID,
-    BOT_ID,
-    DiscordStandIn,
-    Recorded,
-)
+from tests.standin import ALICE_ID, BOT_ID, DiscordStandIn, Recorded
 
 
 async def test_unexpected_errors_are_logged_and_answered(

@@ -7,18 +7,8 @@ import json
 from bot.discord import ArticleBot
 from bot.discord.feedback import VOTE_DOWN, VOTE_UP
 from bot.settings import Settings
-from tests.discord.harness import (
-    ROCKET_QUESTION,
-    ROCKET_SENTENCE,
-    answer_to,
-    mention,
-)
-from tests.standin import (
-    ALICE_ID,
-    GUILD_ID,
-    MANNY_ID,
-    DiscordStandIn,
-)
+from tests.discord.harness import ROCKET_QUESTION, ROCKET_SENTENCE, answer_to, mention
+from tests.standin import ALICE_ID, GUILD_ID, MANNY_ID, DiscordStandIn
 
 
 async def test_votes_are_logged(bot: ArticleBot, standin: DiscordStandIn, bot_settings: Settings) -> None:

@@ -17,20 +17,9 @@ import pytest
 from bot.discord import ArticleBot
 from bot.engine import ArticleQA
 from bot.settings import Settings
-from tests.discord.harness import (
-    ROCKET_QUESTION,
-    answer_to,
-    mention,
-    running,
-    write_article,
-)
+from tests.discord.harness import ROCKET_QUESTION, answer_to, mention, running, write_article
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    ALICE_ID,
-    MANNY_ID,
-    OLIVIA_ID,
-    DiscordStandIn,
-)
+from tests.standin import ALICE_ID, MANNY_ID, OLIVIA_ID, DiscordStandIn
 
 
 @pytest.mark.parametrize(

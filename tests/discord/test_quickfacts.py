@@ -7,14 +7,8 @@ from pathlib import Path
 
 from bot.discord import ArticleBot
 from bot.engine import ArticleQA
-from tests.discord.harness import (
-    SEED_TITLE,
-    write_article,
-)
-from tests.standin import (
-    ALICE_ID,
-    DiscordStandIn,
-)
+from tests.discord.harness import SEED_TITLE, write_article
+from tests.standin import ALICE_ID, DiscordStandIn
 
 
 async def test_facts_are_cited_sentences_with_names_dates_numbers(

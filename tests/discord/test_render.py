@@ -24,17 +24,9 @@ from bot.discord.render import (
 from bot.engine import ArticleQA
 from bot.models import Answer, Citation
 from bot.settings import Settings
-from tests.discord.harness import (
-    answer_to,
-    mention,
-    running,
-    write_article,
-)
+from tests.discord.harness import answer_to, mention, running, write_article
 from tests.fakes import FakeEmbedder
-from tests.standin import (
-    ALICE_ID,
-    DiscordStandIn,
-)
+from tests.standin import ALICE_ID, DiscordStandIn
 
 
 def citation(n: int, text: str, url: str = "") -> Citation:

@@ -7,13 +7,8 @@ from pathlib import Path
 
 from bot.discord import ArticleBot
 from bot.engine import ArticleQA
-from tests.discord.harness import (
-    write_article,
-)
-from tests.standin import (
-    ALICE_ID,
-    DiscordStandIn,
-)
+from tests.discord.harness import write_article
+from tests.standin import ALICE_ID, DiscordStandIn
 
 
 async def test_article_option_autocompletes_from_the_index(
