@@ -36,6 +36,7 @@ class OnCooldown(app_commands.CheckFailure):
 
 
 def cooldown_notice(retry_after: float) -> str:
+    """What a user who asked too soon is told; `retry_after` in seconds, shown rounded, at least 1."""
     return f"Slow down: you can ask again in {max(1, round(retry_after))} s."
 
 

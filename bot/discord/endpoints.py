@@ -34,6 +34,8 @@ from bot.settings import Settings
 
 @dataclass(frozen=True)
 class ApiEndpoints:
+    """The REST API base and the gateway URL to use instead of Discord's ("" keeps Discord's)."""
+
     api_base: str = ""  # e.g. http://127.0.0.1:8080/api/v10; "" keeps discord.com
     gateway_url: str = ""  # e.g. ws://127.0.0.1:8080/gateway; "" keeps gateway.discord.gg
 
