@@ -36,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
-from bot.quantities import asked_quantity, holds_quantity  # noqa: E402
-from bot.reader import READER_DIR  # noqa: E402
+from bot.answering.answerer import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
+from bot.answering.quantities import asked_quantity, holds_quantity  # noqa: E402
+from bot.answering.reader import READER_DIR  # noqa: E402
 from tools.reader_data import all_sets, previous_context  # noqa: E402
 
 log = logging.getLogger("fit_confidence")
@@ -59,9 +59,9 @@ def _holds(text: str, answers: tuple[str, ...]) -> bool:
 
 def collect(split: str) -> list[dict[str, Any]]:
     """Every question of `split`, with the reader's readings of its candidates."""
+    from bot.answering.reader import TrainedReader
     from bot.embedding import SentenceTransformerEmbedder, resolve_model
     from bot.engine import ArticleQA
-    from bot.reader import TrainedReader
     from bot.settings import BUNDLED_MODEL, Settings
 
     embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
@@ -160,10 +160,10 @@ CHECK_QUESTIONS = (  # a small fixed set, read again by tests/test_reader_shippe
 def check_figures() -> list[dict[str, Any]]:
     """The shipped reader's logits on a few fixed (question, seed sentence) pairs,
     as it reads them at run time (int8)."""
+    from bot.answering.reader import TrainedReader, Window
     from bot.articles import load_article
     from bot.chunking import split_article
     from bot.embedding import resolve_model
-    from bot.reader import TrainedReader, Window
     from bot.settings import BUNDLED_MODEL
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))

@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bot.reader import READER_DIR, Encoder, Window, build_network, readings  # noqa: E402
+from bot.answering.reader import READER_DIR, Encoder, Window, build_network, readings  # noqa: E402
 from tools.reader_data import Item, all_sets, previous_context  # noqa: E402
 
 log = logging.getLogger("train_reader")
@@ -502,8 +502,8 @@ def main() -> int:
     trained = train(args, examples_path, args.work / "checkpoint.pt")
     from transformers import AutoModel
 
+    from bot.answering.reader import load_trained
     from bot.embedding import resolve_model
-    from bot.reader import load_trained
     from bot.settings import BUNDLED_MODEL
 
     model_dir = resolve_model(BUNDLED_MODEL)

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.answering.quantities import asked_quantity, holds_quantity
+from bot.answering.reader import Reader, Reading, Window
 from bot.models import Answer, ArticleRecord, Citation, Sentence, ShortAnswer
-from bot.quantities import asked_quantity, holds_quantity
-from bot.reader import Reader, Reading, Window
 from bot.retrieval import HybridRetriever, PassageHit
 
 MAX_ANSWER_CHARS = 400
