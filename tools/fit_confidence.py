@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering.answerer import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
+from bot.answering.confidence import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
 from bot.answering.quantities import asked_quantity, holds_quantity  # noqa: E402
 from bot.answering.reader import READER_DIR  # noqa: E402
 from tools.reader_data import all_sets, previous_context  # noqa: E402

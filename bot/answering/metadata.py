@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
+from bot.answering.compose import cite
+from bot.models import Answer, ArticleRecord, ShortAnswer
 
 _REFERENCE = r"(?:this|that|it|(?:the|this|that) (?:[\w'-]+ ){0,3}?(?:article|story|piece|post|news))"
 
@@ -105,7 +106,7 @@ def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
     label = _DESCRIBE[field]
     if not value:
         return Answer(question, f"The article does not give its {label}.", True, 0.0)
-    citation = Citation(1, record.id, record.title, 0, 0, 0, f"{label}: {value}", record.url, 1.0, field)
+    citation = cite(1, record, 0, 0, 0, f"{label}: {value}", 1.0, metadata=field)
     short = ShortAnswer(value, record.id, 0, 0, field)
     return Answer(
         question, f"{value} \u2014 the article's {label} [1]", False, 1.0, (citation,), (), {}, short

@@ -41,6 +41,9 @@ if TYPE_CHECKING:  # torch is imported when a reader is built, not with this mod
 log = logging.getLogger(__name__)
 
 READER_DIR = Path(__file__).resolve().parent.parent / "artifacts" / "reader"
+# Languages the reader was trained on (tools/train_reader.py: English questions and
+# articles); questions in other languages are answered by word overlap.
+READER_LANGUAGES = frozenset({"en"})
 
 # Word-piece budgets of the three parts (chosen so nearly every news sentence
 # fits whole: 96 pieces is about 70 words). The previous sentence keeps its end.
@@ -205,8 +208,8 @@ class TrainedReader:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # untyped in transformers
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
         card_path = reader_dir / "card.json"
         if not card_path.is_file():
@@ -222,7 +225,7 @@ class TrainedReader:
         if quantize:
             with warnings.catch_warnings():  # torch.ao's notice that it moves to torchao one day
                 warnings.simplefilter("ignore")
-                network = torch.ao.quantization.quantize_dynamic(
+                network = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     network, {torch.nn.Linear}, dtype=torch.qint8
                 )
         self.network = network
