@@ -147,7 +147,7 @@ def sweep(decided: list[tuple[str, bool, bool, float]]) -> list[dict[str, Any]]:
     return table
 
 
-CHECK_QUESTIONS = (  # a small fixed set, read again by tests/test_reader_shipped.py
+CHECK_QUESTIONS = (  # a small fixed set, read again by tests/answering/test_reader_shipped.py
     ("what rocket", 5),
     ("who went out with her", 1),
     ("how heavy will the station be", 10),
