@@ -8,7 +8,7 @@ training set, a quarter of the seed-train questions; formal, casual, crowd and
 follow-up questions, answerable and not), every question goes through the bot's
 own pipeline up to the reader. Each candidate sentence the reader reads is one
 example for a logistic regression (scikit-learn, C=1.0), labelled 1 when it
-holds a gold answer; its features are ConfidenceModel's (bot/answering.py).
+holds a gold answer; its features are ConfidenceModel's (bot/answering/confidence.py).
 
 How many passages retrieval hands on (16) and how many of the best-ranked
 sentences the reader reads (8, 12 or 16: the fewest within half a point of the

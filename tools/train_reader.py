@@ -1,4 +1,4 @@
-"""Train the reader (bot/reader.py) on CPU and write it to bot/artifacts/reader/.
+"""Train the reader (bot/answering/reader.py) on CPU and write it to bot/artifacts/reader/.
 
     .venv/bin/python tools/train_reader.py            # candidates, training, figures
     .venv/bin/python tools/train_reader.py --resume   # go on from build/reader/checkpoint.pt
@@ -378,7 +378,7 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
 
 
 def save(network: Any, model_dir: str, out: Path, rank: int = RANK) -> dict[str, Any]:
-    """Write the trained reader as a delta on the bundled encoder (bot/reader.py's
+    """Write the trained reader as a delta on the bundled encoder (bot/answering/reader.py's
     load_trained reads it): each fine-tuned matrix's change, factored by truncated
     SVD to `rank`; vectors (biases, layer norms) and the heads whole; float16.
     Returns what the factoring kept: the least and the mean share of a change's energy."""
