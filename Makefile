@@ -33,6 +33,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# The tests that load no model and start no process (under a minute); `make test` runs them all.
+.PHONY: test-quick
+test-quick: $(STAMP)
+	$(PY) -m pytest -q -m "not model and not slow"
+
 lint: $(STAMP)
 	$(PY) -m ruff check bot tests tools
 	$(PY) -m mypy bot

@@ -12,6 +12,10 @@ The classes also keep the built-in base they always had (`ValueError`,
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 
 class UserError(Exception):
     """An expected problem, told in its own words."""
@@ -43,6 +47,26 @@ class IndexUnusableError(UserError, RuntimeError):
 
 class StorageError(IndexUnusableError):
     """Writing the index failed (the disk is full, a folder is read-only); the message says which."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation, naming a full disk or a missing permission as such."""
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the disk"
+    elif exc.errno == errno.EDQUOT:
+        what = "the disk quota is used up"
+    elif exc.errno in (errno.EACCES, errno.EPERM) and exc.filename:
+        # Typical of a host folder bind-mounted into the image, which runs as uid 10001.
+        folder = Path(exc.filename).parent
+        uid = os.getuid()
+        return (
+            f"permission denied ({exc.filename}): this process runs as user id {uid} and cannot "
+            f"write in {folder}; make that folder writable for it (on a Docker host: "
+            f"`sudo chown -R {uid} HOST_FOLDER`, or use a named volume), or choose another folder"
+        )
+    else:
+        what = exc.strerror or str(exc) or type(exc).__name__
+    return f"{what} ({exc.filename})" if exc.filename else what
 
 
 class EmbedderError(UserError, RuntimeError):

@@ -147,6 +147,12 @@ class Citation:
     end: int
     text: str
     url: str = ""
+    # Why it was cited, on the scale of what chose it (bot/answering/compose.py): a quoted
+    # sentence's chance of answering (0…1: the reader's confidence model, or the idf share
+    # of the question's terms for a question in a language the reader was not trained on);
+    # without a reader, the ranking score of the sentence group (unbounded); a related
+    # passage's fused retrieval score (RRF); 1.0 for metadata. Shown beside the sources in
+    # Discord; not in to_json().
     score: float = 0.0
     metadata: str = ""  # for a citation of the article's metadata: which field ("date", "author", …)
     # The name shown for the article: its title, and when another article has the same
@@ -156,21 +162,6 @@ class Citation:
     @property
     def name(self) -> str:
         return self.label or self.title or self.article
-
-    @classmethod
-    def of_sentence(cls, n: int, record: ArticleRecord, sentence: Sentence, score: float) -> Citation:
-        """Citation [n] quoting one sentence of `record`, word for word."""
-        return cls(
-            n,
-            record.id,
-            record.title,
-            sentence.paragraph,
-            sentence.start,
-            sentence.end,
-            sentence.text,
-            record.url,
-            score,
-        )
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,32 @@ def real_reader():
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))
     return reader, ConfidenceModel.from_card(reader.card)
+
+
+# ---- markers for a quick run (`make test-quick`: -m "not model and not slow") ----------------
+
+MODEL_FIXTURES = {"real_embedder", "real_reader"}  # load the bundled model or the trained reader
+SPAWNS = re.compile(r"subprocess|sys\.executable")  # starts `python -m bot`, `make`, a script
+
+
+def _sources(item: pytest.Function) -> Iterator[str]:
+    """The test's source, then that of the functions and fixtures of its module it names."""
+    source = inspect.getsource(item.function)
+    yield source
+    module = item.function.__module__
+    for name in set(re.findall(r"\w+", source)) | set(item.fixturenames):
+        helper = getattr(item.module, name, None)
+        helper = inspect.unwrap(helper) if callable(helper) else None  # a fixture: its function
+        if inspect.isfunction(helper) and helper is not item.function and helper.__module__ == module:
+            yield inspect.getsource(helper)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `model` what uses the real model or reader, and `slow` what starts a process."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        if MODEL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.model)
+        if "slow" not in item.keywords and any(SPAWNS.search(source) for source in _sources(item)):
+            item.add_marker(pytest.mark.slow)

@@ -8,7 +8,7 @@ training set, a quarter of the seed-train questions; formal, casual, crowd and
 follow-up questions, answerable and not), every question goes through the bot's
 own pipeline up to the reader. Each candidate sentence the reader reads is one
 example for a logistic regression (scikit-learn, C=1.0), labelled 1 when it
-holds a gold answer; its features are ConfidenceModel's (bot/answering.py).
+holds a gold answer; its features are ConfidenceModel's (bot/answering/confidence.py).
 
 How many passages retrieval hands on (16) and how many of the best-ranked
 sentences the reader reads (8, 12 or 16: the fewest within half a point of the
@@ -36,9 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
-from bot.quantities import asked_quantity, holds_quantity  # noqa: E402
-from bot.reader import READER_DIR  # noqa: E402
+from bot.answering.confidence import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
+from bot.answering.quantities import asked_quantity, holds_quantity  # noqa: E402
+from bot.answering.reader import READER_DIR  # noqa: E402
 from tools.reader_data import all_sets, previous_context  # noqa: E402
 
 log = logging.getLogger("fit_confidence")
@@ -59,9 +59,9 @@ def _holds(text: str, answers: tuple[str, ...]) -> bool:
 
 def collect(split: str) -> list[dict[str, Any]]:
     """Every question of `split`, with the reader's readings of its candidates."""
+    from bot.answering.reader import TrainedReader
     from bot.embedding import SentenceTransformerEmbedder, resolve_model
     from bot.engine import ArticleQA
-    from bot.reader import TrainedReader
     from bot.settings import BUNDLED_MODEL, Settings
 
     embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
@@ -147,7 +147,7 @@ def sweep(decided: list[tuple[str, bool, bool, float]]) -> list[dict[str, Any]]:
     return table
 
 
-CHECK_QUESTIONS = (  # a small fixed set, read again by tests/test_reader_shipped.py
+CHECK_QUESTIONS = (  # a small fixed set, read again by tests/answering/test_reader_shipped.py
     ("what rocket", 5),
     ("who went out with her", 1),
     ("how heavy will the station be", 10),
@@ -160,10 +160,10 @@ CHECK_QUESTIONS = (  # a small fixed set, read again by tests/test_reader_shippe
 def check_figures() -> list[dict[str, Any]]:
     """The shipped reader's logits on a few fixed (question, seed sentence) pairs,
     as it reads them at run time (int8)."""
+    from bot.answering.reader import TrainedReader, Window
     from bot.articles import load_article
     from bot.chunking import split_article
     from bot.embedding import resolve_model
-    from bot.reader import TrainedReader, Window
     from bot.settings import BUNDLED_MODEL
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))

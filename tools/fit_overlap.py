@@ -4,10 +4,10 @@
 
 Indexes the set's articles with the bundled embedding model (in a temporary
 folder), asks every question, and for the sentence the bot would quote (best
-BM25 plus idf share of the question's terms, bot/answering.py
+BM25 plus idf share of the question's terms, bot/answering/answerer.py
 `_answer_by_overlap`) prints, per threshold on that share, the answerable hit
 (the quoted sentence holds a gold answer), the unanswerable abstention and the
-overall accuracy. bot/answering.py OVERLAP_THRESHOLD is the threshold of best
+overall accuracy. bot/answering/confidence.py OVERLAP_THRESHOLD is the threshold of best
 overall accuracy. Deterministic; about a minute on two cores.
 """
 

@@ -1,4 +1,4 @@
-"""Train the reader (bot/reader.py) on CPU and write it to bot/artifacts/reader/.
+"""Train the reader (bot/answering/reader.py) on CPU and write it to bot/artifacts/reader/.
 
     .venv/bin/python tools/train_reader.py            # candidates, training, figures
     .venv/bin/python tools/train_reader.py --resume   # go on from build/reader/checkpoint.pt
@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bot.reader import READER_DIR, Encoder, Window, build_network, readings  # noqa: E402
+from bot.answering.reader import READER_DIR, Encoder, Window, build_network, readings  # noqa: E402
 from tools.reader_data import Item, all_sets, previous_context  # noqa: E402
 
 log = logging.getLogger("train_reader")
@@ -378,7 +378,7 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
 
 
 def save(network: Any, model_dir: str, out: Path, rank: int = RANK) -> dict[str, Any]:
-    """Write the trained reader as a delta on the bundled encoder (bot/reader.py's
+    """Write the trained reader as a delta on the bundled encoder (bot/answering/reader.py's
     load_trained reads it): each fine-tuned matrix's change, factored by truncated
     SVD to `rank`; vectors (biases, layer norms) and the heads whole; float16.
     Returns what the factoring kept: the least and the mean share of a change's energy."""
@@ -502,8 +502,8 @@ def main() -> int:
     trained = train(args, examples_path, args.work / "checkpoint.pt")
     from transformers import AutoModel
 
+    from bot.answering.reader import load_trained
     from bot.embedding import resolve_model
-    from bot.reader import load_trained
     from bot.settings import BUNDLED_MODEL
 
     model_dir = resolve_model(BUNDLED_MODEL)

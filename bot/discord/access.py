@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.settings import Settings
 
@@ -35,6 +36,7 @@ class OnCooldown(app_commands.CheckFailure):
 
 
 def cooldown_notice(retry_after: float) -> str:
+    """What a user who asked too soon is told; `retry_after` in seconds, shown rounded, at least 1."""
     return f"Slow down: you can ask again in {max(1, round(retry_after))} s."
 
 
@@ -56,33 +58,38 @@ def channel_allowed(settings: Settings, channel: object) -> bool:
     return any(i in settings.allowed_channel_ids for i in ids if i is not None)
 
 
+def _user_id(user_id: int) -> int:
+    return user_id
+
+
 class Cooldowns:
-    """One question per user every `seconds`, shared by mentions and slash commands."""
+    """One question per user every `seconds`, shared by mentions and slash commands.
+
+    Two of discord.py's cooldown mappings keyed by user id (1 use per `seconds`
+    each): one for questions, one for the notice that the user has to wait, which
+    starts afresh with each question let through. `clock` gives seconds; buckets
+    not used for `seconds` are dropped by the mapping.
+    """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
-        self._last: dict[int, float] = {}
-        self._warned: dict[int, float] = {}
+        self._questions = commands.CooldownMapping(app_commands.Cooldown(1, seconds), _user_id)
+        self._notices = commands.CooldownMapping(app_commands.Cooldown(1, seconds), _user_id)
 
     def hit(self, user_id: int) -> float:
-        """0.0 when the user may ask now (their cooldown starts), else the seconds left."""
+        """0.0 when the user may ask now (their cooldown starts), else the seconds left (> 0)."""
         if self.seconds <= 0:
             return 0.0
         now = self._clock()
-        last = self._last.get(user_id)
-        if last is not None and now - last < self.seconds:
-            return self.seconds - (now - last)
-        self._last[user_id] = now
-        self._warned.pop(user_id, None)
-        if len(self._last) > 10_000:  # forget users whose cooldown is long over
-            self._last = {u: t for u, t in self._last.items() if now - t < self.seconds}
+        retry_after = self._questions.update_rate_limit(user_id, now)
+        if retry_after:
+            return retry_after
+        notices = self._notices.get_bucket(user_id, now)
+        assert notices is not None  # a mapping with a cooldown always has a bucket
+        notices.reset()
         return 0.0
 
     def first_warning(self, user_id: int) -> bool:
         """True once per cooldown window, so a flood of mentions gets one notice."""
-        last = self._last.get(user_id, 0.0)
-        if self._warned.get(user_id) == last:
-            return False
-        self._warned[user_id] = last
-        return True
+        return self._notices.update_rate_limit(user_id, self._clock()) is None

@@ -161,7 +161,8 @@ class AskingCog(QuestionCommands, name="Asking"):
 def check_question_place(bot: ArticleBot, interaction: discord.Interaction) -> None:
     """The checks of question commands: the channel, then the user's cooldown.
 
-    A command can opt out of the cooldown with `extras={"cooldown": False}`.
+    A command can opt out of the cooldown with `extras={"cooldown": False}`. Raises
+    ChannelNotAllowed or OnCooldown (app_commands.CheckFailure), answered by errors.py.
     """
     if not channel_allowed(bot.settings, interaction.channel):
         raise ChannelNotAllowed(bot.settings.allowed_channel_ids)

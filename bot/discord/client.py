@@ -69,6 +69,7 @@ class ArticleBot(commands.Bot):
         self.core = core
         self.settings = settings
         self.endpoints = ApiEndpoints.from_settings(settings)
+        self._endpoints_in_use = contextlib.ExitStack()  # from login to close
         self.cooldowns = Cooldowns(settings.cooldown_seconds)
         self.answers = AnswerMemory()
         self.conversations = Conversations()
@@ -83,8 +84,7 @@ class ArticleBot(commands.Bot):
         return self.settings.shard_count is not None and self.settings.shard_count > 1
 
     async def login(self, token: str) -> None:
-        # Here rather than at construction: discord.http._set_api_version() resets Route.BASE.
-        self.endpoints.apply()
+        self._endpoints_in_use.enter_context(self.endpoints.in_use())
         await super().login(token)
 
     async def setup_hook(self) -> None:
@@ -124,7 +124,7 @@ class ArticleBot(commands.Bot):
         try:
             await super().close()
         finally:
-            self.endpoints.restore()
+            self._endpoints_in_use.close()
 
     async def _watch_index(self) -> None:
         """Load a newer index version written by another process.

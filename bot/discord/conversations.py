@@ -30,6 +30,7 @@ class Conversations:
         self._items: OrderedDict[tuple[int, int | None], tuple[float, AnsweredQuestion]] = OrderedDict()
 
     def remember(self, channel_id: int, user_id: int, item: AnsweredQuestion) -> None:
+        """Keep `item` as the latest of this user and of the channel, as of now."""
         now = self.clock()
         for key in ((channel_id, user_id), (channel_id, None)):
             self._items[key] = (now, item)

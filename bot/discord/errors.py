@@ -19,6 +19,7 @@ message handlers (`Client.on_error`) alike:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -29,6 +30,27 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 GENERIC_FAILURE = "Something went wrong on my side. It has been logged for the operators; try again later."
+_ANSWERED = "answered"  # interaction.extras key, set by `edit_thinking`
+
+
+async def edit_thinking(interaction: discord.Interaction, **fields: Any) -> discord.InteractionMessage:
+    """Replace a deferred "thinking…" response with the answer (`fields` as for
+    `Interaction.edit_original_response`, sent with no mention allowed).
+
+    From then on an error is sent as a follow-up rather than in place of the answer.
+    Raises discord.HTTPException when Discord refuses the edit.
+    """
+    message = await interaction.edit_original_response(allowed_mentions=NO_MENTIONS, **fields)
+    interaction.extras[_ANSWERED] = True
+    return message
+
+
+def answered(interaction: discord.Interaction) -> bool:
+    """Whether the user has been shown an answer: a direct reply, or a deferred one edited
+    by `edit_thinking`."""
+    if interaction.response.type is discord.InteractionResponseType.channel_message:
+        return True
+    return bool(interaction.extras.get(_ANSWERED))
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -93,7 +115,7 @@ async def answer_interaction_error(interaction: discord.Interaction, error: Base
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        elif not interaction.extras.get("answered"):
+        elif not answered(interaction):
             # Deferred: the "thinking…" message becomes the error (ephemeral if it was).
             await interaction.edit_original_response(
                 content=text, embeds=[], attachments=[], view=None, allowed_mentions=NO_MENTIONS

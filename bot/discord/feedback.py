@@ -32,6 +32,8 @@ VOTE_DOWN = "article-bot:feedback:down"
 
 @dataclass(frozen=True)
 class AnsweredQuestion:
+    """A question as the core was asked it, and the answer it gave."""
+
     question: str
     answer: Answer
 
@@ -44,6 +46,7 @@ class AnswerMemory:
         self._items: OrderedDict[int, AnsweredQuestion] = OrderedDict()
 
     def remember(self, message_ids: Iterable[int], item: AnsweredQuestion) -> None:
+        """Keep `item` under each of the ids of the messages that show it, forgetting the oldest."""
         for message_id in message_ids:
             self._items[message_id] = item
             self._items.move_to_end(message_id)
@@ -51,6 +54,7 @@ class AnswerMemory:
             self._items.popitem(last=False)
 
     def get(self, message_id: int) -> AnsweredQuestion | None:
+        """The answer shown by that message; None when it is unknown or forgotten."""
         return self._items.get(message_id)
 
 
@@ -62,6 +66,7 @@ class FeedbackLog:
         self._lock = threading.Lock()
 
     def append(self, entry: dict[str, Any]) -> None:
+        """Append `entry` (JSON-serialisable) as one line, creating the folder; raises OSError."""
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +77,9 @@ class FeedbackLog:
 def vote_entry(
     vote: str, user_id: int, message: discord.Message | None, known: AnsweredQuestion | None
 ) -> dict[str, Any]:
+    """The feedback log line for a `vote` ("up" or "down") by `user_id` on `message`: ids as
+    strings, an ISO 8601 UTC time to the second, and the question, answer and citations
+    (from `known`, else what the message itself shows)."""
     entry: dict[str, Any] = {
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "vote": vote,

@@ -48,6 +48,7 @@ def _names(items: list[str], limit: int = 10) -> str:
 
 
 def reindex_text(report: ReindexReport, shared_index: bool = False) -> str:
+    """What a reindex did, for an operator: at most 2,000 characters (one message)."""
     lines = [f"**Reindex done** in {report.seconds:.1f} s."]
     if report.rebuilt_because:
         lines.append(f"Rebuilt from scratch: {report.rebuilt_because}.")
@@ -167,9 +168,9 @@ class OperatorsCog(commands.Cog, name="Operators"):
     async def status(self, interaction: discord.Interaction) -> None:
         embed = status_embed(self.status_rows())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        interaction.extras["answered"] = True
 
     def status_rows(self) -> list[tuple[str, str]]:
+        """(name, value) rows of /status; never the token."""
         bot, core = self.bot, self.bot.core
         snapshot = core.snapshot
         last = core.last_reindex

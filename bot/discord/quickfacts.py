@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from bot.digest import key_facts, lead
 from bot.discord.asking import QuestionCommands
-from bot.discord.errors import NO_MENTIONS
+from bot.discord.errors import NO_MENTIONS, edit_thinking
 from bot.discord.render import facts_pages, search_embed, sources_embed, summary_pages
 from bot.discord.replies import article_autocomplete, resolve_article, send_pages
 from bot.engine import check_question
-
-if TYPE_CHECKING:
-    pass
 
 SEARCH_RESULTS = 8
 
@@ -48,10 +44,7 @@ class QuickFactsCog(QuestionCommands, name="Quick facts"):
         query = check_question(query, self.bot.settings.max_question_chars)
         await interaction.response.defer(thinking=True)
         results = await asyncio.to_thread(self.bot.core.search, query, SEARCH_RESULTS)
-        await interaction.edit_original_response(
-            embed=search_embed(query, results), allowed_mentions=NO_MENTIONS
-        )
-        interaction.extras["answered"] = True
+        await edit_thinking(interaction, embed=search_embed(query, results))
 
     @app_commands.command(
         name="sources", description="The indexed articles with their dates", extras={"cooldown": False}
@@ -59,4 +52,3 @@ class QuickFactsCog(QuestionCommands, name="Quick facts"):
     async def sources(self, interaction: discord.Interaction) -> None:
         embed = sources_embed(self.bot.core.snapshot.articles, self.bot.core.snapshot.labels)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
-        interaction.extras["answered"] = True

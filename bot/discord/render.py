@@ -26,9 +26,7 @@ EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 25
 EMBED_FIELD_NAME_LIMIT = 256
 EMBED_FIELD_VALUE_LIMIT = 1024
-EMBED_FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
-EMBEDS_PER_MESSAGE = 10
 CHOICE_NAME_LIMIT = 100  # autocomplete choice names and values
 
 # Our own choices.
@@ -41,6 +39,7 @@ EMBED_FOOTER_RESERVE = 200  # characters of the embed total kept for the footer
 
 
 def one_line(text: str) -> str:
+    """`text` with every run of whitespace (newlines included) made one space."""
     return " ".join(text.split())
 
 
@@ -133,6 +132,8 @@ def source_block(citation: Citation, excerpt_chars: int = EXCERPT_CHARS) -> str:
 
 
 def answer_blocks(answer: Answer, heading: str = "") -> list[str]:
+    """The answer as blocks for `paginate`: the text (its exact answer in bold), then its sources;
+    for an abstention, the refusal and the related reading."""
     blocks = [heading] if heading else []
     if answer.abstained:
         blocks.append(f"**{md(answer.text)}**")
@@ -152,6 +153,7 @@ def answer_blocks(answer: Answer, heading: str = "") -> list[str]:
 
 
 def question_heading(question: str) -> str:
+    """`**Q:** question` on one line, the question clipped to 300 characters, then escaped."""
     return f"**Q:** {md(clip(one_line(question), QUESTION_ECHO_CHARS))}"
 
 
@@ -188,6 +190,8 @@ def facts_pages(record: ArticleRecord, facts: Sequence[Fact], name: str = "") ->
 
 @dataclass(frozen=True)
 class Field:
+    """An embed field before `build_embed` fits it into Discord's limits."""
+
     name: str
     value: str
     inline: bool = False
@@ -228,6 +232,7 @@ def build_embed(
 
 
 def search_embed(query: str, results: Sequence[Citation]) -> discord.Embed:
+    """/search: one field per passage with its cosine score (-1 to 1, two decimals)."""
     fields = []
     for c in results:
         name = f"[{c.n}] {one_line(c.name)}, paragraph {c.paragraph} \u00b7 score {c.score:.2f}"
@@ -276,11 +281,13 @@ def sources_embed(records: Sequence[ArticleRecord], labels: dict[str, str] | Non
 
 
 def status_embed(rows: Sequence[tuple[str, str]]) -> discord.Embed:
+    """/status: one inline field per (name, value) row."""
     fields = [Field(name, value, inline=True) for name, value in rows]
     return build_embed("Article Bot status", fields=fields, colour=discord.Colour.green())
 
 
 def format_duration(seconds: float) -> str:
+    """`seconds` (>= 0, fractions dropped) as "2d 3h 4m", "3h 4m 5s" or "4m 5s"."""
     seconds = int(seconds)
     days, seconds = divmod(seconds, 86400)
     hours, seconds = divmod(seconds, 3600)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 import discord
 from discord import app_commands
 
-from bot.discord.errors import NO_MENTIONS
+from bot.discord.errors import NO_MENTIONS, edit_thinking
 from bot.discord.render import CHOICE_NAME_LIMIT, clip, one_line
 from bot.engine import ArticleQA
 from bot.errors import UserError
@@ -29,14 +29,16 @@ async def send_pages(
 ) -> list[discord.Message]:
     """After a defer: the first page replaces "thinking…", the others follow; `view` goes on the last.
 
-    Follow-ups take the visibility chosen at defer time (`ephemeral`).
+    Follow-ups take the visibility chosen at defer time (`ephemeral`). Returns the
+    messages sent, one per page; raises discord.HTTPException when Discord refuses one
+    (after discord.py's own retries).
     """
     sent: list[discord.Message] = []
     for i, page in enumerate(pages):
         last = i == len(pages) - 1
         if i == 0:
-            message: discord.Message = await interaction.edit_original_response(
-                content=page, view=view if last else None, allowed_mentions=NO_MENTIONS
+            message: discord.Message = await edit_thinking(
+                interaction, content=page, view=view if last else None
             )
         elif last and view is not None:
             message = await interaction.followup.send(
@@ -46,7 +48,6 @@ async def send_pages(
             message = await interaction.followup.send(
                 page, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True
             )
-        interaction.extras["answered"] = True
         sent.append(message)
     return sent
 
@@ -54,7 +55,10 @@ async def send_pages(
 async def reply_to_message(
     message: discord.Message, pages: Sequence[str], view: discord.ui.View | None = None
 ) -> list[discord.Message]:
-    """Reply to `message` with the pages (a thread or channel alike); `view` goes on the last."""
+    """Reply to `message` with the pages (a thread or channel alike); `view` goes on the last.
+
+    Returns the messages sent, one per page; raises discord.HTTPException as `send_pages`.
+    """
     sent: list[discord.Message] = []
     for i, page in enumerate(pages):
         last = i == len(pages) - 1
@@ -71,11 +75,13 @@ async def reply_to_message(
 
 
 def core_of(interaction: discord.Interaction) -> ArticleQA:
+    """The core of the bot that received `interaction`."""
     return cast("ArticleBot", interaction.client).core
 
 
 def article_choices(core: ArticleQA, current: str) -> list[app_commands.Choice[str]]:
-    """Indexed articles whose id or title holds what was typed so far."""
+    """Indexed articles whose id or label holds what was typed so far (case-insensitive), in
+    index order: at most 25, names and values clipped to 100 characters (Discord's limits)."""
     typed = current.strip().lower()
     choices = []
     labels = core.snapshot.labels
@@ -93,12 +99,16 @@ def article_choices(core: ArticleQA, current: str) -> list[app_commands.Choice[s
 async def article_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
+    """The `article` option's autocomplete: `article_choices` for what was typed."""
     return article_choices(core_of(interaction), current)
 
 
 def resolve_article(core: ArticleQA, article: str | None) -> ArticleRecord:
     """The named article, or when none is named the newest one (by date; an article
-    without a date counts from when it was added)."""
+    without a date counts from when it was added).
+
+    Raises UserError when the index is empty or holds no article with that id.
+    """
     newest = core.snapshot.newest()
     if newest is None:
         raise UserError("The index holds no articles yet.")

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from bot.answering.reader import READER_DIR, Window
 from bot.articles import load_article
 from bot.chunking import split_article
-from bot.reader import READER_DIR, Window
 from tests.conftest import SEED_ARTICLE
 
 pytestmark = pytest.mark.model
@@ -43,7 +43,7 @@ def test_it_loads_with_the_network_switched_off(real_reader, tmp_path) -> None:
     downloaded, and it reads as the reader loaded here does."""
     window = Window("The spaceship was launched on a Long March-2F rocket last month.")
     code = (
-        "from bot.reader import TrainedReader, Window; from bot.embedding import resolve_model; "
+        "from bot.answering.reader import TrainedReader, Window; from bot.embedding import resolve_model; "
         "r = TrainedReader(resolve_model('bundled:all-MiniLM-L6-v2')); "
         f"print(r.read('what rocket', [Window({window.sentence!r})])[0].logit)"
     )

@@ -15,14 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-import bot.store
 from bot.chunking import ChunkingConfig
 from bot.errors import CorpusError, IndexUnusableError, StorageError
-from bot.store import IndexStore
-from bot.vectors import VectorIndex
+from bot.index import IndexStore, VectorIndex
+from bot.index.corpus import corpus_files
 from tests.fakes import FakeEmbedder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _article(folder: Path, name: str, title: str, body: str) -> Path:
@@ -39,10 +38,10 @@ def test_build_then_unchanged_reindex_embeds_nothing(corpus: Path, tmp_path: Pat
     assert first.texts_embedded > 0
     snapshot = store.load()
     assert snapshot.passage_count == first.passages_added
-    assert snapshot.manifest["model"] == "fake-bow"
-    assert snapshot.manifest["dimension"] == 64
-    assert snapshot.manifest["chunking"] == ChunkingConfig().as_dict()
-    assert snapshot.manifest["articles"]["china-first-woman-spacewalk"]["content_hash"]
+    assert snapshot.manifest.model == "fake-bow"
+    assert snapshot.manifest.dimension == 64
+    assert snapshot.manifest.chunking == ChunkingConfig().as_dict()
+    assert snapshot.manifest.articles["china-first-woman-spacewalk"]["content_hash"]
 
     embedder.embedded = 0
     second = IndexStore(tmp_path / "index", embedder).reindex(corpus)
@@ -58,7 +57,9 @@ def test_changed_added_removed(corpus: Path, tmp_path: Path) -> None:
     _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole. It drilled twice.")
     store.reindex(corpus)
     before = store.load()
-    seed_rows = before.chunk_vectors[: len(before.article("china-first-woman-spacewalk").chunks)]
+    seed = before.article("china-first-woman-spacewalk")
+    assert seed is not None
+    seed_rows = before.chunk_vectors[: len(seed.chunks)]
 
     _article(corpus, "rover.txt", "Rover news", "The rover found water in the crater. It drilled once.")
     _article(corpus, "comet.md", "# Comet", "A comet passed close to Earth on Tuesday.")
@@ -127,7 +128,7 @@ def test_corrupt_index_is_detected_and_rebuilt(
     with pytest.raises(IndexUnusableError, match=reason):
         store.load()
     assert reason in store.is_stale(corpus)
-    with caplog.at_level("WARNING", logger="bot.store"):
+    with caplog.at_level("WARNING", logger="bot.index.store"):
         report = store.reindex(corpus)
     assert reason in report.rebuilt_because
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
@@ -146,14 +147,14 @@ def test_other_model_triggers_rebuild(corpus: Path, tmp_path: Path, caplog: pyte
         report = store_b.reindex(corpus)
     assert "model-a" in report.rebuilt_because
     assert "rebuilding the index" in caplog.text
-    assert store_b.load().manifest["dimension"] == 32
+    assert store_b.load().manifest.dimension == 32
 
 
 _KILL_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.store import IndexStore
+from bot.index import IndexStore
 from tests.fakes import FakeEmbedder
 
 class Announcing(FakeEmbedder):
@@ -211,24 +212,19 @@ def test_manifest_lists_checksums_and_build_time(corpus: Path, tmp_path: Path) -
 # ---- the corpus changing under a reindex ------------------------------------------------
 
 
-def test_file_deleted_after_listing_is_left_out(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_file_deleted_after_listing_is_left_out(corpus: Path, tmp_path: Path) -> None:
     _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
     _article(corpus, "comet.txt", "Comet news", "A comet passed close to Earth.")
     store = IndexStore(tmp_path / "index", FakeEmbedder())
     store.reindex(corpus)
-    listing = bot.store._corpus_files
 
     def list_then_delete(folder: Path) -> list[Path]:
-        files = listing(folder)
+        files = corpus_files(folder)
         (folder / "rover.txt").unlink()  # gone between the listing and the read
         _article(folder, "comet.txt", "Comet news", "A comet passed close to Mars.")
         return files
 
-    monkeypatch.setattr(bot.store, "_corpus_files", list_then_delete)
-    report = store.reindex(corpus)
-    monkeypatch.undo()
+    report = IndexStore(tmp_path / "index", FakeEmbedder(), list_files=list_then_delete).reindex(corpus)
 
     assert report.removed == ["rover"] and report.changed == ["comet"]
     assert report.skipped == {}  # a deleted file is simply not in the corpus any more
@@ -420,7 +416,7 @@ def test_language_is_recorded_per_article(corpus: Path, tmp_path: Path) -> None:
     assert {r.id: r.language for r in snapshot.articles} == {"china-first-woman-spacewalk": "en", "ru": "ru"}
     again = IndexStore(tmp_path / "index", FakeEmbedder()).load()
     assert again.article("ru").language == "ru"  # type: ignore[union-attr]
-    assert again.manifest["articles"]["ru"]["language"] == "ru"  # type: ignore[index]
+    assert again.manifest.articles["ru"]["language"] == "ru"
 
 
 def test_files_whose_names_give_the_same_id_are_all_indexed(corpus: Path, tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from bot.answering import NOT_IN_ARTICLE, ConfidenceModel
-from bot.engine import ArticleQA
-from bot.reader import (
+from bot.answering.reader import (
     MAX_PREVIOUS_PIECES,
     MAX_SENTENCE_PIECES,
     Encoder,
@@ -18,6 +17,7 @@ from bot.reader import (
     readings,
     span_chars,
 )
+from bot.engine import ArticleQA
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder, FakeReader
 

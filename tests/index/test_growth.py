@@ -1,22 +1,22 @@
-"""bot/store.py as an index grows: new versions reuse the old one's bytes, checksums and memory."""
+"""The index as it grows: new versions reuse the old one's bytes, checksums and memory."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-import bot.store
-import bot.vectors
 from bot.engine import ArticleQA
 from bot.errors import StorageError
+from bot.index import IndexStore, VectorOptions
 from bot.settings import Settings
-from bot.store import IndexStore
 from tests.fakes import FakeEmbedder
 
 SEED = "china-first-woman-spacewalk"
@@ -45,7 +45,7 @@ def test_new_articles_go_after_the_old_ones(corpus: Path, tmp_path: Path) -> Non
     assert np.array_equal(after.sentence_vectors[: before.sentence_count], before.sentence_vectors)
     assert after.article("aaa") is not None and after.chunk(before.passage_count)[0].id == "aaa"
     assert report.snapshot is not None and [r.id for r in report.snapshot.articles] == [SEED, "aaa"]
-    assert after.manifest["index"] == {"type": "flat", "vectors": after.passage_count}
+    assert after.manifest.index == {"type": "flat", "vectors": after.passage_count}
     hit = after.vectors.search(FakeEmbedder().embed(["aardvark burrow"])[0], 1)[0][0]
     assert after.chunk(hit)[0].id == "aaa"
 
@@ -58,6 +58,7 @@ def test_checksums_match_the_files_after_reuse(corpus: Path, tmp_path: Path) -> 
         served = store.reindex(corpus, current=store.load()).snapshot
         assert served is not None
         loaded = store.load()  # verifies every file against the manifest
+        assert loaded.path is not None
         assert loaded.digests == served.digests and loaded.json_spans == served.json_spans
         text = (loaded.path / "articles.json").read_bytes()
         assert json.loads(text) == [r.to_json() for r in loaded.articles]
@@ -65,12 +66,9 @@ def test_checksums_match_the_files_after_reuse(corpus: Path, tmp_path: Path) -> 
             assert json.loads(text[start:end]) == record.to_json()
 
 
-def test_large_vector_files_grow_in_place(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bot.store, "LARGE_FILE_BYTES", 0)  # every vector file counts as large
+def test_large_vector_files_grow_in_place(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    store = IndexStore(index, FakeEmbedder())
+    store = IndexStore(index, FakeEmbedder(), large_file_bytes=0)  # every vector file counts as large
     store.reindex(corpus)
     old = store.current_version()
     assert old is not None
@@ -99,19 +97,28 @@ def test_large_vector_files_grow_in_place(
     assert [r.id for r in store.load().articles] == [SEED]
 
 
+class FullDisk(io.BufferedRandom):
+    """A file opened for update on a disk with no space left: every write fails."""
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 def test_disk_full_while_growing_in_place_keeps_the_old_index(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.store, "LARGE_FILE_BYTES", 0)
-    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    store = IndexStore(tmp_path / "index", FakeEmbedder(), large_file_bytes=0)
     store.reindex(corpus)
     old = store.current_version()
     _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole.")
 
-    def disk_full(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    open_path = Path.open
 
-    monkeypatch.setattr(bot.store, "_write_block", disk_full)
+    def full_when_updated(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        # The harness: writing new rows into a linked vector file's spare rows (mode r+b) fails.
+        return FullDisk(io.FileIO(self, "r+")) if mode == "r+b" else open_path(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", full_when_updated)
     before = sorted(p.name for p in (tmp_path / "index").iterdir())
     with pytest.raises(StorageError, match="no space left"):
         store.reindex(corpus, current=store.load())
@@ -177,20 +184,17 @@ def test_corrupt_file_under_a_served_snapshot_is_read_again_and_rebuilt(corpus: 
     assert [r.id for r in store.load().articles] == [SEED, "rover"]
 
 
-def test_approximate_index_is_recorded_and_extended(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bot.vectors, "EXACT_LIMIT", 5)
-    monkeypatch.setattr(bot.vectors, "MIN_LISTS", 2)
-    store = IndexStore(tmp_path / "index", FakeEmbedder())
+def test_approximate_index_is_recorded_and_extended(corpus: Path, tmp_path: Path) -> None:
+    small = VectorOptions(exact_limit=5, min_lists=2)
+    store = IndexStore(tmp_path / "index", FakeEmbedder(), vector_options=small)
     store.reindex(corpus)
     first = store.load()
-    assert first.manifest["index"]["type"] == "ivf-sqfp16"
-    trained_on = first.manifest["index"]["trained_on"]
+    assert first.manifest.index["type"] == "ivf-sqfp16"
+    trained_on = first.manifest.index["trained_on"]
     _article(corpus, "rover.txt", "Rover news", "The rover found ice near the pole. It drilled twice.")
     store.reindex(corpus, current=first)
     grown = store.load()
-    assert grown.manifest["index"]["trained_on"] == trained_on  # extended, not fitted again
+    assert grown.manifest.index["trained_on"] == trained_on  # extended, not fitted again
     assert len(grown.vectors) == grown.passage_count > first.passage_count
     hit = grown.vectors.search(grown.chunk_vectors[grown.passage_count - 1], 1)[0][0]
     assert hit == grown.passage_count - 1

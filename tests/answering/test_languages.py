@@ -9,21 +9,20 @@ the sentence that answers, 0.8 of the unanswerable abstained.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bot.engine import ArticleQA
 from bot.settings import Settings
+from tests.conftest import ROOT, SEED_ARTICLE
 
-DATA = Path(__file__).resolve().parent / "data" / "languages"
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "china-first-woman-spacewalk.txt"
+DATA = ROOT / "tests" / "data" / "languages"
 
 
 @pytest.fixture(scope="module")
 def core(real_embedder, real_reader, tmp_path_factory: pytest.TempPathFactory) -> ArticleQA:
     corpus = tmp_path_factory.mktemp("corpus")
-    for path in [*(DATA / "corpus").glob("*.txt"), SEED]:
+    for path in [*(DATA / "corpus").glob("*.txt"), SEED_ARTICLE]:
         (corpus / path.name).write_bytes(path.read_bytes())
     reader, confidence = real_reader
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.metadata import metadata_field, strip_metadata_words
 from bot.engine import ArticleQA
-from bot.metadata import metadata_field, strip_metadata_words
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 

@@ -8,7 +8,6 @@ questions about the article itself.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,18 +15,18 @@ from bot.answering import NOT_IN_ARTICLE
 from bot.engine import ArticleQA, follow_up_context
 from bot.evaluation import is_hit
 from bot.settings import Settings
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.model
 
-QUESTIONS = Path(__file__).resolve().parent / "data" / "seed_questions.jsonl"
+QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
 SEED = "china-first-woman-spacewalk"
 
 
 @pytest.fixture(scope="module")
 def core(real_embedder, real_reader, tmp_path_factory: pytest.TempPathFactory) -> ArticleQA:
-    root = Path(__file__).resolve().parent.parent
     reader, confidence = real_reader
-    settings = Settings(corpus_dir=root / "corpus", index_dir=tmp_path_factory.mktemp("index"))
+    settings = Settings(corpus_dir=ROOT / "corpus", index_dir=tmp_path_factory.mktemp("index"))
     qa = ArticleQA(settings, real_embedder, reader=reader, confidence=confidence)
     qa.open()
     return qa

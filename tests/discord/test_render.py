@@ -1,6 +1,12 @@
-"""Messages and embeds built for Discord stay within its limits, splitting or trimming on purpose."""
+"""Messages and embeds built for Discord stay within its limits, splitting or trimming on purpose.
+
+Unit tests of bot/discord/render.py, then the same limits through the running bot.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +21,12 @@ from bot.discord.render import (
     safe_url,
     search_embed,
 )
+from bot.engine import ArticleQA
 from bot.models import Answer, Citation
+from bot.settings import Settings
+from tests.discord.harness import answer_to, mention, running, write_article
+from tests.fakes import FakeEmbedder
+from tests.standin import ALICE_ID, DiscordStandIn
 
 
 def citation(n: int, text: str, url: str = "") -> Citation:
@@ -81,3 +92,58 @@ def test_search_embed_with_many_long_passages_fits() -> None:
     assert len(embed) <= EMBED_TOTAL_LIMIT
     assert 1 <= len(embed.fields) < 8
     assert embed.fields[0].name == "[1] A \\*story\\*, paragraph 3 \u00b7 score 0.50"
+
+
+# ---- through the bot --------------------------------------------------------------
+
+LONG_SENTENCE = (
+    "The council reported that "
+    + ", ".join(f"the harbour project number {i} was funded by the regional budget" for i in range(60))
+    + "."
+)
+
+
+async def test_long_answers_and_searches_stay_within_discord_limits(
+    corpus: Path, bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+) -> None:
+    (corpus / "china-first-woman-spacewalk.txt").unlink()
+    paragraphs = [LONG_SENTENCE] + [
+        f"Section {k} says that "
+        + ", ".join(f"item {k}-{i} was reviewed by the harbour board" for i in range(20))
+        + "."
+        for k in range(12)
+    ]
+    write_article(corpus, "council.txt", "Council report\n\n" + "\n\n".join(paragraphs) + "\n")
+    settings = replace(bot_settings, abstain_threshold=0.0)
+    core = ArticleQA(settings, fake_embedder)
+    core.open()
+    assert len(LONG_SENTENCE) > 3000
+    async with running(core, settings, standin):
+        message = await standin.say(
+            ALICE_ID, mention("What did the council report about harbour project funding?")
+        )
+        pages = await answer_to(standin, message)
+        asked = await standin.answered(
+            await standin.slash(
+                ALICE_ID, "ask", {"question": "What did the council report about project funding?"}
+            ),
+            followups=1,
+        )
+        search = await standin.answered(
+            await standin.slash(ALICE_ID, "search", {"query": "harbour board reviewed"})
+        )
+        facts = await standin.answered(await standin.slash(ALICE_ID, "facts"), followups=1)
+
+    assert len(pages) >= 2
+    assert all(len(p["content"]) <= 2000 for p in pages)
+    shown = " ".join(p["content"] for p in pages)
+    assert "number 59 was funded by the regional budget." in shown  # split, not cut
+    assert [bool(p["components"]) for p in pages] == [False] * (len(pages) - 1) + [True]
+    assert len(asked.messages) >= 2 and all(len(m["content"]) <= 2000 for m in asked.messages)
+    assert asked.messages[-1]["components"] and not asked.messages[0]["components"]
+    embed = search.original["embeds"][0] if search.original else {}
+    assert embed["footer"]["text"].endswith("more not shown (Discord's size limit).")
+    assert 1 <= len(embed["fields"]) < 8
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+    assert len(facts.messages) == 2 and all(len(m["content"]) <= 2000 for m in facts.messages)
+    assert "**[5]**" in facts.messages[1]["content"]  # five facts, split over two messages

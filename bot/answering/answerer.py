@@ -1,0 +1,158 @@
+"""Answering one question from one index snapshot: retrieval -> reader -> confidence -> compose.
+
+Candidate sentences come from the best passages of the hybrid retrieval, ranked
+on their own (features.py). The reader judges the best-ranked ones and the
+confidence model turns its reading into a chance that each answers; below the
+threshold the bot abstains and offers the passages as related reading. Without
+a reader (unit tests with a fake embedder) the older similarity confidence
+decides; questions in a language the reader was not trained on are answered by
+word overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bot.answering import compose
+from bot.answering.confidence import (
+    MISSING_QUANTITY_FACTOR,
+    OVERLAP_THRESHOLD,
+    ConfidenceModel,
+    ReadSentence,
+    reader_features,
+    similarity_confidence,
+    similarity_features,
+    window_holds_kind,
+)
+from bot.answering.features import ScoredSentence, candidate_windows, score_sentences, without_repeats
+from bot.answering.quantities import holds_quantity
+from bot.answering.question import Question
+from bot.answering.reader import READER_LANGUAGES, Reader
+from bot.models import Answer
+from bot.retrieval import HybridRetriever, PassageHit
+
+PASSAGES = 8  # passages retrieved per question without a reader (the similarity confidence)
+
+
+class Answerer:
+    """Answers from one index snapshot: retrieval, then the reader (when given), then abstention.
+
+    Without a reader (unit tests with a fake embedder) the older similarity
+    confidence (confidence.CONFIDENCE_WEIGHTS) decides.
+    """
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        reader: Reader | None = None,
+        confidence: ConfidenceModel | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.snapshot = retriever.snapshot
+        self.reader = reader
+        self.confidence = confidence or ConfidenceModel({"reader": 1.0})
+
+    def answer(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        threshold: float,
+        article_ids: set[str] | None = None,
+        context: str = "",
+    ) -> Answer:
+        """Answer `question`, quoting and citing the articles, or abstain below `threshold`
+        (a confidence, 0…1). `question_vector`: its normalised embedding, float32 of shape
+        (dimension,). `article_ids`: answer from these articles only (None: all).
+        `context` (an earlier question and answer) widens retrieval and is read with it."""
+        q = Question.analyse(question, self.retriever)
+        hits, scored = self._rank(q, question_vector, article_ids, context)
+        if not hits or not scored:
+            return compose.abstention(q.text, 0.0, compose.related(self.snapshot, hits))
+        if q.language not in READER_LANGUAGES:
+            return self._answer_by_overlap(q, hits, scored)
+        if self.reader is not None:
+            return self._answer_by_reader(q, hits, scored, threshold, context)
+        return self._answer_by_similarity(q, hits, scored, threshold)
+
+    def rank(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        article_ids: set[str] | None = None,
+        context: str = "",
+    ) -> tuple[list[PassageHit], list[ScoredSentence]]:
+        """The retrieved passages, and their sentences ranked best first (empty when none)."""
+        return self._rank(Question.analyse(question, self.retriever), question_vector, article_ids, context)
+
+    def read(self, question: str, scored: list[ScoredSentence], context: str = "") -> list[ReadSentence]:
+        """The reader's judgement of the best-ranked candidates, most likely answer first.
+        Raises RuntimeError when this answerer has no reader."""
+        return self._read(Question.analyse(question, self.retriever), scored, context)
+
+    def _rank(
+        self, q: Question, question_vector: np.ndarray, article_ids: set[str] | None, context: str
+    ) -> tuple[list[PassageHit], list[ScoredSentence]]:
+        retrieval_tokens = self.retriever.tokens(f"{context} {q.text}".strip()) if context else q.tokens
+        k = self.confidence.passages if self.reader is not None else PASSAGES
+        hits = self.retriever.passages(retrieval_tokens, question_vector, k=k, article_ids=article_ids)
+        if not hits:
+            return [], []
+        return hits, without_repeats(score_sentences(self.retriever, q, question_vector, hits))
+
+    def _read(self, q: Question, scored: list[ScoredSentence], context: str) -> list[ReadSentence]:
+        if self.reader is None:
+            raise RuntimeError("no reader: build the Answerer with one")
+        candidates = scored[: self.confidence.candidates]
+        readings = self.reader.read(q.text, candidate_windows(candidates), context)
+        out = []
+        for c, reading in zip(candidates, readings, strict=True):
+            features = reader_features(q, c, reading)
+            out.append(ReadSentence(c, reading, features, self.confidence.probability(features)))
+        out.sort(key=lambda r: -r.probability)
+        return out
+
+    def _answer_by_reader(
+        self,
+        q: Question,
+        hits: Sequence[PassageHit],
+        scored: list[ScoredSentence],
+        threshold: float,
+        context: str,
+    ) -> Answer:
+        read = self._read(q, scored, context)
+        best = read[0]
+        confidence = best.probability
+        if q.quantity is not None and not holds_quantity(q.quantity, best.candidate.sentence.text):
+            confidence *= MISSING_QUANTITY_FACTOR
+        features = {**best.features, "probability": best.probability}
+        if confidence < threshold:
+            return compose.abstention(q.text, confidence, compose.related(self.snapshot, hits), features)
+        return compose.from_reader(q.text, read, threshold, confidence, features)
+
+    def _answer_by_overlap(
+        self, q: Question, hits: Sequence[PassageHit], scored: list[ScoredSentence]
+    ) -> Answer:
+        """A question in a language the reader and the embedding model were not trained
+        on: the sentence that shares most of the question's words (BM25 and the idf
+        share of the question's terms, in the article's own language), quoted when
+        that share reaches OVERLAP_THRESHOLD; no short answer."""
+        best = max(scored, key=lambda c: c.features["lexical"] + c.features["coverage"])
+        confidence = best.features["coverage"]
+        if confidence < OVERLAP_THRESHOLD:
+            return compose.abstention(q.text, confidence, compose.related(self.snapshot, hits), best.features)
+        return compose.from_overlap(q.text, best, confidence)
+
+    def _answer_by_similarity(
+        self, q: Question, hits: Sequence[PassageHit], scored: list[ScoredSentence], threshold: float
+    ) -> Answer:
+        best = scored[0]
+        runner_up = scored[1].score if len(scored) > 1 else 0.0
+        features = similarity_features(self.retriever, q, best, runner_up)
+        confidence = similarity_confidence(features)
+        if not window_holds_kind(q, best):
+            confidence *= MISSING_QUANTITY_FACTOR
+        if confidence < threshold:
+            return compose.abstention(q.text, confidence, compose.related(self.snapshot, hits), features)
+        return compose.from_similarity(q, scored, confidence, features)

@@ -1,0 +1,211 @@
+"""Building the answer: the quoted sentences with their citations, the exact answer,
+runners-up, and the related passages offered when the bot abstains.
+
+The answer is always quoted word for word from an article; each citation names
+the exact place (article, paragraph, character offsets) it quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.answering.confidence import ReadSentence
+from bot.answering.features import ScoredSentence
+from bot.answering.kinds import holds_kind
+from bot.answering.question import Question
+from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
+from bot.retrieval import PassageHit
+
+if TYPE_CHECKING:
+    from bot.store import IndexSnapshot
+
+NOT_IN_ARTICLE = "The article does not say."
+MAX_ANSWER_CHARS = 400
+MAX_ANSWER_SENTENCES = 3
+MAX_SHORT_ANSWER_CHARS = 120  # a longer span is not an "exact answer"; the quote stands alone
+RUNNER_UP_SHARE = 0.6  # a runner-up is quoted when its chance is at least this share of the best's
+
+_LEANS_ON_PREVIOUS = re.compile(
+    r"^(he|she|it|they|his|her|its|their|this|these|those|that|there|such|both|also|however|but|then|later|the (latter|former|same|move|decision|mission|company|group|country)|in (addition|contrast)|as a result)\b",  # noqa: E501
+    re.I,
+)
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|them)\b", re.I)
+
+
+def cite(
+    n: int,
+    record: ArticleRecord,
+    paragraph: int,
+    start: int,
+    end: int,
+    text: str,
+    score: float,
+    metadata: str = "",
+) -> Citation:
+    """Citation [n] of `record`: `text`, its words at character offsets start:end in
+    `paragraph` (1-based), or for a `metadata` field its label and value (offsets 0).
+    `score`: see Citation.score."""
+    return Citation(n, record.id, record.title, paragraph, start, end, text, record.url, score, metadata)
+
+
+def abstention(
+    question: str,
+    confidence: float,
+    related: tuple[Citation, ...] = (),
+    features: dict[str, float] | None = None,
+) -> Answer:
+    """NOT_IN_ARTICLE, with the passages offered instead."""
+    return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related, features or {})
+
+
+def related(snapshot: IndexSnapshot, hits: Sequence[PassageHit], limit: int = 3) -> tuple[Citation, ...]:
+    """The closest passages, best first, each text once (copies of an article may print
+    the same passage); each citation's score is the passage's fused retrieval score."""
+    out: list[Citation] = []
+    seen: set[str] = set()
+    for hit in hits:
+        if len(out) == limit:
+            break
+        record, chunk = snapshot.chunk(hit.row)
+        key = " ".join(chunk.text.lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(cite(len(out) + 1, record, chunk.paragraph, chunk.start, chunk.end, chunk.text, hit.fused))
+    return tuple(out)
+
+
+def from_overlap(question: str, best: ScoredSentence, confidence: float) -> Answer:
+    """The one sentence that shares most of the question's words, quoted; no exact answer."""
+    rec, sentence = best.record, best.sentence
+    citation = cite(1, rec, sentence.paragraph, sentence.start, sentence.end, sentence.text, confidence)
+    return Answer(
+        question, f"\u201c{sentence.text}\u201d [1]", False, confidence, (citation,), (), best.features
+    )
+
+
+def from_reader(
+    question: str,
+    read: Sequence[ReadSentence],
+    threshold: float,
+    confidence: float,
+    features: dict[str, float],
+) -> Answer:
+    """The reader's best sentence (read[0]) led by its exact answer when it has one, then
+    the runners-up whose chance reaches `threshold` and RUNNER_UP_SHARE of the best's,
+    while the quotes fit MAX_ANSWER_CHARS; each citation's score is its chance (0…1)."""
+    best = read[0]
+    chosen = [best]
+    used = len(best.candidate.sentence.text)
+    for runner in read[1:]:
+        if len(chosen) >= MAX_ANSWER_SENTENCES:
+            break
+        size = len(runner.candidate.sentence.text) + 6
+        if (
+            runner.probability >= max(threshold, RUNNER_UP_SHARE * best.probability)
+            and used + size <= MAX_ANSWER_CHARS
+        ):
+            chosen.append(runner)
+            used += size
+    citations = []
+    for n, r in enumerate(chosen, start=1):
+        s = r.candidate.sentence
+        citations.append(cite(n, r.candidate.record, s.paragraph, s.start, s.end, s.text, r.probability))
+    text = " ".join(f"\u201c{c.text}\u201d [{c.n}]" for c in citations)
+    short = short_answer(best)
+    if short is not None:
+        text = f"{short.text} \u2014 {text}"
+    return Answer(question, text, False, confidence, tuple(citations), (), features, short)
+
+
+def short_answer(best: ReadSentence) -> ShortAnswer | None:
+    """The reader's span in the best sentence, when it is shorter than the sentence and
+    at most MAX_SHORT_ANSWER_CHARS; offsets into the article's text."""
+    span = best.reading.span
+    sentence = best.candidate.sentence
+    if span is None:
+        return None
+    start, end = span
+    text = sentence.text[start:end].strip(" ,;:")
+    if not text or len(text) > MAX_SHORT_ANSWER_CHARS or len(text) >= len(sentence.text) - 1:
+        return None
+    start = sentence.start + sentence.text.index(text, start)
+    return ShortAnswer(text, best.candidate.record.id, start, start + len(text))
+
+
+def from_similarity(
+    question: Question, scored: list[ScoredSentence], confidence: float, features: dict[str, float]
+) -> Answer:
+    """The best-ranked sentence with the neighbour it leans on, then runners-up that fit;
+    one citation per quoted paragraph, scored with its group's ranking score."""
+    citations: list[Citation] = []
+    parts = []
+    for group in _groups(question, scored):
+        rec = group[0].record
+        # One citation per paragraph, so each names the exact place it quotes.
+        for paragraph in dict.fromkeys(g.sentence.paragraph for g in group):
+            sents = [g.sentence for g in group if g.sentence.paragraph == paragraph]
+            start, end = sents[0].start, sents[-1].end
+            citations.append(
+                cite(len(citations) + 1, rec, paragraph, start, end, rec.text[start:end], group[0].score)
+            )
+            parts.append(f"{citations[-1].text} [{citations[-1].n}]")
+    return Answer(question.text, " ".join(parts), False, confidence, tuple(citations), (), features)
+
+
+def _groups(question: Question, scored: list[ScoredSentence]) -> list[list[ScoredSentence]]:
+    """The best sentence (scored[0]) with the neighbour it leans on, then runners-up that fit."""
+    kind, q_words = question.asks, question.words
+    best = scored[0]
+    record = best.record
+    group = [best]
+    used = len(best.sentence.text)
+    index = best.sentence.index
+    lookup = {(id(x.record), x.sentence.index): x for x in scored}
+
+    def neighbour(i: int) -> ScoredSentence | None:
+        if not 0 <= i < len(record.sentences):
+            return None
+        found = lookup.get((id(record), i))
+        if found is not None:
+            return found
+        return ScoredSentence(record, record.sentences[i])
+
+    prev, nxt = neighbour(index - 1), neighbour(index + 1)
+    missing_kind = kind != "other" and not holds_kind(kind, best.sentence.text, q_words)
+    if (
+        prev is not None
+        and _LEANS_ON_PREVIOUS.match(best.sentence.text)
+        and used + len(prev.sentence.text) + 1 <= MAX_ANSWER_CHARS
+    ):
+        group.insert(0, prev)
+        used += len(prev.sentence.text) + 1
+    elif missing_kind or _PRONOUN.search(best.sentence.text):
+        for candidate in (nxt, prev):
+            if (
+                candidate is not None
+                and holds_kind(kind, candidate.sentence.text, q_words)
+                and used + len(candidate.sentence.text) + 1 <= MAX_ANSWER_CHARS
+            ):
+                group.append(candidate) if candidate is nxt else group.insert(0, candidate)
+                used += len(candidate.sentence.text) + 1
+                break
+    groups = [group]
+    count = len(group)
+    taken = {(id(x.record), x.sentence.index) for x in group}
+    for runner in scored[1:]:
+        if count >= MAX_ANSWER_SENTENCES:
+            break
+        key = (id(runner.record), runner.sentence.index)
+        if key in taken or runner.score < best.score * 0.75:
+            continue
+        extra = len(runner.sentence.text) + 6
+        if used + extra > MAX_ANSWER_CHARS - 8 * len(groups):
+            continue
+        groups.append([runner])
+        taken.add(key)
+        used += extra
+        count += 1
+    return groups

@@ -1,0 +1,113 @@
+"""Questions about an article itself: when it was published, who wrote it, where, its link.
+
+Such questions are answered from the article's metadata (front matter or the
+HTML page's own tags), with a citation that names the field, or abstained on
+when the article does not carry it. They are recognised by English phrasing
+("who wrote this", "when was the story published", "what outlet", "link?").
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answering.compose import cite
+from bot.models import Answer, ArticleRecord, ShortAnswer
+
+_REFERENCE = r"(?:this|that|it|(?:the|this|that) (?:[\w'-]+ ){0,3}?(?:article|story|piece|post|news))"
+
+_PLEASE = r"\W*(?:pls|plz|please)?\W*$"
+
+_FIELDS = [
+    (
+        "url",
+        re.compile(
+            r"^\W*(?:(?:what(?:'s| is| was)?|whats|wats|got|give me|send|share|post|drop|"
+            r"can i (?:get|have))\s+)?"
+            r"(?:(?:the|a|an|ur|your)\s+)?(?:source\s+)?(?:link|url|web ?address|permalink)s?" + _PLEASE + "|"
+            r"\b(?:link|url|web ?address|permalink)s?\s+(?:to|for|of)\s+" + _REFERENCE + r"\b|"
+            r"\bwhere (?:can i|do i|could i) (?:read|find) " + _REFERENCE + r"\b",
+            re.I,
+        ),
+    ),
+    (
+        "author",
+        re.compile(
+            r"\bwho (?:wrote|writes|authored|penned|reported)\s+" + _REFERENCE + r"\b|"
+            r"\b(?:author|byline|writer|reporter|journalist)\s+of\s+" + _REFERENCE + r"\b|"
+            r"\bwho(?:'s|s| is| was)? the (?:author|writer|reporter|journalist)(?: (?:on|of|for) "
+            + _REFERENCE
+            + r")?\s*\??$|\bby ?line\b|^\W*(?:author|writer|reporter)"
+            + _PLEASE
+            + "|"
+            r"\bwho (?:wrote|writes)\s*\??$",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\bwhen (?:was|is|did|were) " + _REFERENCE + r"\s+(?:\w+\s+)?(?:published|posted|written|"
+            r"released|put out|dated|come out|out|updated)\b|"
+            r"\b(?:publication|publish|published|posting|release) (?:date|day|time)\b|"
+            r"\bwhat (?:date|day) (?:is|was) " + _REFERENCE + r"\s*(?:from|published|posted|dated)?\s*\??$|"
+            r"\bhow (?:old|recent|new) is " + _REFERENCE + r"\s*\??$|\bdate of " + _REFERENCE + r"\b|"
+            r"^\W*(?:date|published|pub(?:lication|lish)? date)" + _PLEASE + r"|\bpublished when\b|"
+            r"\bwhat(?:'s|s| is)? the date (?:on|of) " + _REFERENCE + r"\b",
+            re.I,
+        ),
+    ),
+    (
+        "source",
+        re.compile(
+            r"\b(?:what|which|wat|wich) (?:news ?)?(?:outlet|publication|newspaper|paper|site|website|agency|"
+            r"source|magazine|media|channel)\b(?:\s+(?:is|was) (?:this|it|that)\b|\s*\??$|"
+            r"\s+(?:published|ran|posted|reported|wrote|printed|carried) " + _REFERENCE + r"\b|"
+            r"\s+(?:is|was) " + _REFERENCE + r"\s+(?:from|in|published|on)\b)|"
+            r"\bwhere(?:'s|s| is| was| did) " + _REFERENCE + r"\s+(?:from|published|run|appear)\b|"
+            r"^\W*(?:source|outlet)" + _PLEASE + "|"
+            r"\bwho (?:published|publishes|ran|printed|reported)\s+" + _REFERENCE + r"\b",
+            re.I,
+        ),
+    ),
+]
+
+_FIELD_WORDS = re.compile(
+    r"\b(?:who|when|what|which|where|was|is|did|wrote|writes|written|authored|author|byline|writer|reporter|"
+    r"journalist|published|posted|publication|date|outlet|newspaper|paper|site|website|source|link|url|"
+    r"this|that|it|the|article|story|piece|post|from)\b",
+    re.I,
+)
+
+_DESCRIBE = {
+    "date": "publication date",
+    "author": "author",
+    "source": "outlet",
+    "url": "link",
+}
+
+
+def metadata_field(question: str) -> str | None:
+    """The metadata field a question asks for ("date", "author", "source", "url"), or None."""
+    for field, pattern in _FIELDS:
+        if pattern.search(question):
+            return field
+    return None
+
+
+def strip_metadata_words(question: str) -> str:
+    """What is left of a metadata question when its question and field words go:
+    the topic that says which article is meant ("who wrote the panda story" -> "panda")."""
+    return " ".join(_FIELD_WORDS.sub(" ", question).replace("?", " ").split())
+
+
+def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
+    """The answer to a metadata question about `record`: its value, cited, or an abstention."""
+    value = str(getattr(record, field, "") or "").strip()
+    label = _DESCRIBE[field]
+    if not value:
+        return Answer(question, f"The article does not give its {label}.", True, 0.0)
+    citation = cite(1, record, 0, 0, 0, f"{label}: {value}", 1.0, metadata=field)
+    short = ShortAnswer(value, record.id, 0, 0, field)
+    return Answer(
+        question, f"{value} \u2014 the article's {label} [1]", False, 1.0, (citation,), (), {}, short
+    )
