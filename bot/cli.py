@@ -24,15 +24,22 @@ from typing import Any, NoReturn
 import click
 
 from bot.answering import ConfidenceModel
+from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder, SentenceTransformerEmbedder
 from bot.engine import ArticleQA, check_question, follow_up_context
-from bot.errors import CommandError, CorpusError, IndexUnusableError, QuestionError, UserError
+from bot.errors import (
+    CommandError,
+    CorpusError,
+    IndexUnusableError,
+    QuestionError,
+    UserError,
+    describe_os_error,
+)
 from bot.formatting import render_answer, terminal_width
+from bot.index import IndexStore
 from bot.models import Answer
-from bot.reader import Reader
 from bot.settings import Settings
-from bot.store import IndexStore, describe_os_error
 
 log = logging.getLogger("bot")
 
@@ -43,8 +50,8 @@ def load_reader() -> tuple[Reader, ConfidenceModel]:
     """The shipped reader (on the bundled encoder) and the confidence model fitted on it.
 
     Raises ReaderError (a UserError) when its files cannot be loaded."""
+    from bot.answering.reader import TrainedReader
     from bot.embedding import resolve_model
-    from bot.reader import TrainedReader
     from bot.settings import BUNDLED_MODEL
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))

@@ -15,17 +15,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
+from bot.answering.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.answering.reader import Reader
 from bot.articles import SUPPORTED_SUFFIXES, article_id_for, find_article_files, load_article, parse_article
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
-from bot.errors import ArticleError, CorpusError, IndexUnusableError, QuestionError, StorageError
+from bot.errors import (
+    ArticleError,
+    CorpusError,
+    IndexUnusableError,
+    QuestionError,
+    StorageError,
+    describe_os_error,
+)
 from bot.fetch import fetch_article
-from bot.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.index import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, VectorOptions
 from bot.models import Answer, Citation
-from bot.reader import Reader
 from bot.retrieval import HybridRetriever, normalize_question
 from bot.settings import CoreSettings
-from bot.store import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, describe_os_error
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,7 @@ class ArticleQA:
     `settings`: folders and limits (`Settings.core`; no token). `reader`: the trained
     reader (bot/reader.py) and the confidence model fitted on top of it; None answers
     with the similarity confidence alone (tests with a fake embedder use that).
+    `vector_options`: when the FAISS index turns approximate (the default's limits unless given).
     """
 
     def __init__(
@@ -86,6 +94,7 @@ class ArticleQA:
         chunking: ChunkingConfig | None = None,
         reader: Reader | None = None,
         confidence: ConfidenceModel | None = None,
+        vector_options: VectorOptions | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -97,7 +106,9 @@ class ArticleQA:
             self.threshold = confidence.threshold
         else:
             self.threshold = SIMILARITY_ABSTAIN_THRESHOLD
-        self.store = IndexStore(settings.index_dir, embedder, chunking, settings.max_article_bytes)
+        self.store = IndexStore(
+            settings.index_dir, embedder, chunking, settings.max_article_bytes, vector_options=vector_options
+        )
         self._live: _Live | None = None
         self._reindex_lock = threading.Lock()
         self.started = time.time()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import bot.vectors
 from bot.errors import CommandError
+from bot.index import VectorOptions
 from tests.fakes import FakeEmbedder
 from tools import bench
 
@@ -31,9 +31,7 @@ def test_parse_sizes() -> None:
         bench.parse_sizes("huge")
 
 
-def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.vectors, "EXACT_LIMIT", 300)  # the larger corpus gets an approximate index
-    monkeypatch.setattr(bot.vectors, "MIN_LISTS", 8)
+def test_bench_prints_the_expected_rows(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(ROOT / "corpus" / "china-first-woman-spacewalk.txt", corpus)
@@ -50,6 +48,7 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
         workdir=tmp_path / "work",
         question_count=12,
         build_rounds=1,
+        vector_options=VectorOptions(exact_limit=300, min_lists=8),  # the larger corpus: approximate
     )
     said: list[str] = []
     rows = bench.run(plan, FakeEmbedder(), said.append)

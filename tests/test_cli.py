@@ -312,7 +312,7 @@ def test_a_skipped_file_is_reported_once(
 
 
 def test_permission_denied_names_the_user_and_the_fix() -> None:
-    from bot.store import describe_os_error
+    from bot.errors import describe_os_error
 
     message = describe_os_error(PermissionError(errno.EACCES, "Permission denied", "/app/index/.lock"))
     assert f"user id {os.getuid()}" in message and "/app/index" in message and "chown" in message

@@ -43,16 +43,15 @@ import numpy as np
 import psutil
 
 from bot.answering import ConfidenceModel, candidate_windows
+from bot.answering.reader import Reader
 from bot.articles import find_article_files, load_article
 from bot.chunking import ChunkingConfig, build_record, chunk_sentences, split_article
 from bot.embedding import Embedder
 from bot.engine import ArticleQA
 from bot.errors import CommandError, QuestionError
+from bot.index import IndexSnapshot, IndexStore, VectorOptions, faiss_threads
 from bot.models import Article, ArticleRecord, Sentence
-from bot.reader import Reader
 from bot.settings import CoreSettings
-from bot.store import IndexSnapshot, IndexStore
-from bot.vectors import faiss_threads
 from tools.evaluate import load_questions
 
 log = logging.getLogger("bot.bench")
@@ -100,6 +99,7 @@ class BenchPlan:
     add_article: bool = True
     cold_start_command: list[str] | None = None  # e.g. [python, "-m", "bot"]; None skips it
     cold_start_args: Sequence[str] = ()  # options for its `ask`, e.g. the model
+    vector_options: VectorOptions | None = None  # when indexes turn approximate (tests: small)
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -157,7 +157,11 @@ def run(
     """Measure everything in `plan`; `say` hears what is being done. Questions are
     answered with `reader` and `confidence` (the similarity confidence without)."""
     embedder = TimedEmbedder(model)
-    answering: dict[str, Any] = {"reader": reader, "confidence": confidence}
+    answering: dict[str, Any] = {
+        "reader": reader,
+        "confidence": confidence,
+        "vector_options": plan.vector_options,
+    }
     rows: list[Row] = []
     memory: list[tuple[int, int, str]] = []  # (RSS, of it mapped files, where) while answering
     plan.workdir.mkdir(parents=True, exist_ok=True)
@@ -226,7 +230,8 @@ def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSn
     runs = []  # (seconds, of which embedding)
     for _ in range(max(plan.build_rounds, 1)):
         shutil.rmtree(plan.workdir / "real" / "index", ignore_errors=True)
-        core = ArticleQA(CoreSettings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
+        folders = CoreSettings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index")
+        core = ArticleQA(folders, embedder, vector_options=plan.vector_options)
         embedder.seconds = 0.0
         began = time.perf_counter()
         report = core.reindex()
@@ -459,7 +464,7 @@ def _at_size(
     records = _copies(sources, passages)
     chunk_path, sentence_path = folder / "chunks.npy", folder / "sentences.npy"
     _write_vectors(real, sources, records, chunk_path, sentence_path, np.random.default_rng(passages))
-    store = IndexStore(folder / "index", embedder)
+    store = IndexStore(folder / "index", embedder, vector_options=plan.vector_options)
     store.install(records, np.load(chunk_path, mmap_mode="r"), np.load(sentence_path, mmap_mode="r"))
     chunk_path.unlink()
     sentence_path.unlink()
