@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -m pip install --quiet "$(TORCH)" 2>/dev/null \
 		|| $(PY) -m pip install --quiet "$(TORCH)" --extra-index-url $(TORCH_INDEX)
 	@echo "  installing the project and its dependencies…" >&2
-	@$(PY) -m pip install --quiet -e ".[dev]"
+	@$(PY) -m pip install --quiet -e ".[dev,tools]"
 	@touch $(STAMP)
 	@echo "  done." >&2
 
@@ -39,10 +39,11 @@ test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not model and not slow"
 
 lint: $(STAMP)
-	$(PY) -m ruff check bot tests
+	$(PY) -m ruff check bot tests tools
 	$(PY) -m mypy bot
 
 # Latency, build throughput and scale up to a million passages (about 15 minutes; `--quick`: about 3).
+# `bench` and `eval` run from a clone: their code is in tools/ (the `tools` extra).
 bench: $(STAMP)
 	$(PY) -m bot bench
 
@@ -56,6 +57,6 @@ clean-index:
 
 # Train the reader and fit its confidence model again (about 100 minutes on two cores; see README).
 train-reader: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[dev,train]"
+	$(PY) -m pip install --quiet -e ".[dev,tools,train]"
 	$(PY) tools/train_reader.py
 	$(PY) tools/fit_confidence.py

@@ -21,11 +21,23 @@ class Embedder(Protocol):
     name: str
     dimension: int
 
-    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """The vectors of `texts`: shape (len(texts), dimension), float32, each row L2-normalised.
+
+        `batch_size`: texts encoded at once (memory against speed; the result is the same).
+        """
+        ...
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str, threads: int | None = None) -> None:
+    """An `Embedder` over a sentence-transformers model, on the CPU.
+
+    `model`: the bundled model's name (BUNDLED_MODEL), a model folder, or a model name
+    (offline: it must already be in the Hugging Face cache). Raises EmbedderError when
+    it cannot be loaded or does not report its dimension.
+    """
+
+    def __init__(self, model: str) -> None:
         # Imported here: torch takes seconds to import, and only commands that
         # embed need it.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,18 +49,14 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
         location = resolve_model(model)
         try:
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:
             raise EmbedderError(f"cannot load the embedding model {model!r} ({location}): {exc}") from exc
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
         self.name = model
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
@@ -57,6 +65,7 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self._model.max_seq_length or 256)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Shape (len(texts), dimension), float32, each row L2-normalised (see Embedder.embed)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(

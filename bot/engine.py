@@ -15,20 +15,33 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
+from bot.answering.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.answering.reader import Reader
 from bot.articles import SUPPORTED_SUFFIXES, article_id_for, find_article_files, load_article, parse_article
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder
-from bot.errors import ArticleError, CorpusError, IndexUnusableError, QuestionError, StorageError
+from bot.errors import (
+    ArticleError,
+    CorpusError,
+    IndexUnusableError,
+    QuestionError,
+    StorageError,
+    describe_os_error,
+)
 from bot.fetch import fetch_article
-from bot.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.index import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, VectorOptions
 from bot.models import Answer, Citation
-from bot.reader import Reader
 from bot.retrieval import HybridRetriever, normalize_question
-from bot.settings import SIMILARITY_ABSTAIN_THRESHOLD, Settings
-from bot.store import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, describe_os_error
+from bot.settings import CoreSettings
 
 log = logging.getLogger(__name__)
 
+# Without a reader (tests with a fake embedder), the threshold of the similarity
+# confidence: the highest that keeps the answerable hit rate at 0.80 or more on
+# the development split of the SQuAD 2.0 benchmark (see CONFIDENCE_WEIGHTS in
+# bot/answering.py). With the shipped reader, the default is the threshold
+# recorded in its card (bot/artifacts/reader/card.json, tools/fit_confidence.py).
+SIMILARITY_ABSTAIN_THRESHOLD = 0.15
 
 NO_ARTICLES = (
     "there are no articles to answer from yet: an operator can add one "
@@ -68,18 +81,20 @@ class _Live:
 class ArticleQA:
     """The core: index, retrieval, reader and answers, reindex and corpus changes.
 
-    `reader`: the trained reader (bot/reader.py) and the confidence model fitted on
-    top of it; None answers with the similarity confidence alone (tests with a
-    fake embedder use that).
+    `settings`: folders and limits (`Settings.core`; no token). `reader`: the trained
+    reader (bot/reader.py) and the confidence model fitted on top of it; None answers
+    with the similarity confidence alone (tests with a fake embedder use that).
+    `vector_options`: when the FAISS index turns approximate (the default's limits unless given).
     """
 
     def __init__(
         self,
-        settings: Settings,
+        settings: CoreSettings,
         embedder: Embedder,
         chunking: ChunkingConfig | None = None,
         reader: Reader | None = None,
         confidence: ConfidenceModel | None = None,
+        vector_options: VectorOptions | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -91,7 +106,9 @@ class ArticleQA:
             self.threshold = confidence.threshold
         else:
             self.threshold = SIMILARITY_ABSTAIN_THRESHOLD
-        self.store = IndexStore(settings.index_dir, embedder, chunking, settings.max_article_bytes)
+        self.store = IndexStore(
+            settings.index_dir, embedder, chunking, settings.max_article_bytes, vector_options=vector_options
+        )
         self._live: _Live | None = None
         self._reindex_lock = threading.Lock()
         self.started = time.time()
@@ -306,6 +323,18 @@ class ArticleQA:
         return found
 
     # ---- corpus management -------------------------------------------------------------
+
+    def add(self, source: str, replace: bool = False) -> Path:
+        """Add an article from an http(s) URL (add_url) or a file path (add_file); the corpus path.
+
+        ArticleError when `source` is neither (or the article is refused; see add_bytes).
+        """
+        if source.startswith(("http://", "https://")):
+            return self.add_url(source, replace=replace)
+        local = Path(source).expanduser()
+        if not local.is_file():
+            raise ArticleError(f"{source} is not a file or an http(s) URL")
+        return self.add_file(local, replace=replace)
 
     def add_file(self, source: Path, replace: bool = False) -> Path:
         """Copy an article file into the corpus after checking it parses (see add_bytes)."""

@@ -1,40 +1,68 @@
 """All settings in one typed place, read from the environment and `.env`.
 
 Nothing else in the package reads the environment: `Settings.from_env()` is
-called once by the entry point and the result is passed down.
+called once by the entry point and the result is passed down. The core gets
+only its part (`Settings.core`), never the Discord token.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from dotenv import dotenv_values
+from pydantic import AfterValidator, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.errors import SettingsError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
-# Without a reader (tests with a fake embedder), the threshold of the similarity
-# confidence: the highest that keeps the answerable hit rate at 0.80 or more on
-# the development split of the SQuAD 2.0 benchmark (see CONFIDENCE_WEIGHTS in
-# bot/answering.py). With the shipped reader, the default is the threshold
-# recorded in its card (bot/artifacts/reader/card.json, tools/fit_confidence.py).
-SIMILARITY_ABSTAIN_THRESHOLD = 0.15
+UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
+# Discord ids, written "1,2" or "1;2" in the environment.
+Ids = Annotated[tuple[int, ...], NoDecode]
 
 
 @dataclass(frozen=True)
-class Settings:
+class CoreSettings:
+    """What the question-answering core (`ArticleQA`) is configured with.
+
+    `max_question_chars`: characters; `max_article_bytes`: bytes of an article file,
+    upload or download; `url_timeout_seconds`: seconds for fetching a URL;
+    `abstain_threshold`: a confidence in [0, 1] below which the core abstains, None
+    for the calibrated default.
+    """
+
+    corpus_dir: Path
+    index_dir: Path
+    max_question_chars: int = 1000
+    max_article_bytes: int = 5_000_000
+    url_timeout_seconds: float = 10.0
+    allow_private_urls: bool = False
+    abstain_threshold: float | None = None
+
+
+class Settings(BaseSettings):
     """Everything the bot can be configured with.
 
     Each field maps to an upper-case environment variable of the same name
-    (``corpus_dir`` ↔ ``CORPUS_DIR``).
+    (``corpus_dir`` ↔ ``CORPUS_DIR``). `Settings(...)` takes only what it is
+    given; `from_env()` reads the environment and `.env`. Invalid values raise
+    SettingsError (from `from_env` and `with_overrides`) naming the variable.
     """
 
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
+
+    corpus_dir: UserPath = Path("corpus")
+    index_dir: UserPath = Path("index")
     # A folder holding a sentence-transformers model, a model name, or the
     # bundled all-MiniLM-L6-v2 (the default; it needs no network).
     model: str = BUNDLED_MODEL
@@ -44,82 +72,141 @@ class Settings:
     max_article_bytes: int = 5_000_000
     url_timeout_seconds: float = 10.0
     allow_private_urls: bool = False
-    # Discord
-    discord_token: str = field(default="", repr=False)
+    # Discord; None: not set (the CLI's `run` then starts the terminal chat).
+    discord_token: SecretStr | None = None
     guild_id: int | None = None
-    operator_role_ids: tuple[int, ...] = ()
-    operator_user_ids: tuple[int, ...] = ()
-    allowed_channel_ids: tuple[int, ...] = ()
+    operator_role_ids: Ids = ()
+    operator_user_ids: Ids = ()
+    allowed_channel_ids: Ids = ()
     cooldown_seconds: float = 10.0
-    feedback_log: Path = Path("feedback.jsonl")
+    feedback_log: UserPath = Path("feedback.jsonl")
     shard_count: int | None = None
-    shard_ids: tuple[int, ...] = ()
+    shard_ids: Ids = ()
     discord_api_base: str = ""
     discord_gateway_url: str = ""
-    log_level: str = "INFO"
+    # The level of the command line's log on stderr (`-v`: DEBUG).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # the environment is read by from_env() alone
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")
     ) -> Settings:
-        """Read settings from `.env` (if present) overlaid by the environment."""
-        values: dict[str, str] = {}
-        if dotenv_path is not None and dotenv_path.is_file():
-            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
-        kwargs: dict[str, object] = {}
-        for f in fields(cls):
-            raw = values.get(f.name.upper())
-            if raw is None or raw.strip() == "":
-                continue
-            kwargs[f.name] = _parse(f.name.upper(), str(f.type), raw.strip())
-        settings = cls(**kwargs)  # type: ignore[arg-type]
-        settings.validate()
-        return settings
+        """Read settings from `.env` (if present) overlaid by the environment.
+
+        `environ`: variables read instead of the process environment (tests).
+        Empty values count as unset. Raises SettingsError naming the bad variable.
+        """
+        raw: dict[str, Any] = {}
+        if dotenv_path is not None:
+            raw.update(DotEnvSettingsSource(cls, env_file=dotenv_path)())
+        if environ is None:
+            raw.update(EnvSettingsSource(cls)())
+        else:
+            raw.update({name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ})
+        # An empty value in the environment unsets the variable, also one set in .env.
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in raw.items()}
+        values = {k: v for k, v in stripped.items() if v != ""}
+        return cls._validated(values)
 
     def with_overrides(self, **changes: object) -> Settings:
-        """A copy with the given fields replaced (None values are ignored)."""
-        given = {k: v for k, v in changes.items() if v is not None}
-        updated = replace(self, **given)  # type: ignore[arg-type]
-        updated.validate()
-        return updated
+        """A copy with the given fields replaced (None values are ignored); SettingsError if invalid."""
+        return self._validated({**dict(self), **{k: v for k, v in changes.items() if v is not None}})
 
-    def validate(self) -> None:
+    def reveal_token(self) -> str:
+        """The Discord token in clear, for discord.py alone ("" when unset)."""
+        return self.discord_token.get_secret_value() if self.discord_token is not None else ""
+
+    @property
+    def core(self) -> CoreSettings:
+        """The part the question-answering core needs (no token)."""
+        return CoreSettings(
+            corpus_dir=self.corpus_dir,
+            index_dir=self.index_dir,
+            max_question_chars=self.max_question_chars,
+            max_article_bytes=self.max_article_bytes,
+            url_timeout_seconds=self.url_timeout_seconds,
+            allow_private_urls=self.allow_private_urls,
+            abstain_threshold=self.abstain_threshold,
+        )
+
+    @classmethod
+    def _validated(cls, values: Mapping[str, Any]) -> Settings:
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise _settings_error(exc) from None
+
+    @field_validator(
+        "operator_role_ids", "operator_user_ids", "allowed_channel_ids", "shard_ids", mode="before"
+    )
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _check_token(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            if not value:
+                return None
+            if any(c.isspace() for c in value):
+                raise ValueError("DISCORD_TOKEN must not contain white space")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
         if self.abstain_threshold is not None and not 0.0 <= self.abstain_threshold <= 1.0:
-            raise SettingsError("ABSTAIN_THRESHOLD must be between 0 and 1")
+            raise ValueError("ABSTAIN_THRESHOLD must be between 0 and 1")
         if self.max_question_chars < 1:
-            raise SettingsError("MAX_QUESTION_CHARS must be at least 1")
+            raise ValueError("MAX_QUESTION_CHARS must be at least 1")
         if self.max_article_bytes < 1:
-            raise SettingsError("MAX_ARTICLE_BYTES must be at least 1")
+            raise ValueError("MAX_ARTICLE_BYTES must be at least 1")
         if self.cooldown_seconds < 0:
-            raise SettingsError("COOLDOWN_SECONDS must not be negative")
+            raise ValueError("COOLDOWN_SECONDS must not be negative")
         if self.shard_count is not None and self.shard_count < 1:
-            raise SettingsError("SHARD_COUNT must be at least 1")
+            raise ValueError("SHARD_COUNT must be at least 1")
         if self.shard_ids and self.shard_count is None:
-            raise SettingsError("SHARD_IDS needs SHARD_COUNT")
+            raise ValueError("SHARD_IDS needs SHARD_COUNT")
         if self.shard_count is not None and any(not 0 <= s < self.shard_count for s in self.shard_ids):
-            raise SettingsError("SHARD_IDS must each be between 0 and SHARD_COUNT - 1")
-        if self.discord_token and any(c.isspace() for c in self.discord_token):
-            raise SettingsError("DISCORD_TOKEN must not contain white space")
+            raise ValueError("SHARD_IDS must each be between 0 and SHARD_COUNT - 1")
+        return self
 
 
-def _parse(name: str, type_name: str, raw: str) -> object:
-    try:
-        if "tuple[int" in type_name:
-            return tuple(int(part) for part in raw.replace(";", ",").split(",") if part.strip())
-        if type_name.startswith("int"):
-            return int(raw)
-        if type_name.startswith("float"):
-            return float(raw)
-        if type_name == "bool":
-            lowered = raw.lower()
-            if lowered in {"1", "true", "yes", "on"}:
-                return True
-            if lowered in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(raw)
-        if type_name == "Path":
-            return Path(raw).expanduser()
-    except ValueError:
-        raise SettingsError(f"{name} has a bad value: expected {type_name}") from None
-    return raw
+_EXPECTED = {
+    **dict.fromkeys(
+        ("operator_role_ids", "operator_user_ids", "allowed_channel_ids", "shard_ids"), "ids, comma-separated"
+    ),
+    "discord_token": "a token",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+}
+
+
+def _settings_error(exc: ValidationError) -> SettingsError:
+    """One line naming the variable, without the value (which may be the token)."""
+    error = exc.errors(include_input=False, include_url=False)[0]
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return SettingsError(str(error["ctx"]["error"]))
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    annotation = Settings.model_fields[name].annotation if name in Settings.model_fields else None
+    expected = _EXPECTED.get(name) or getattr(annotation, "__name__", None) or str(annotation)
+    return SettingsError(f"{name.upper()} has a bad value: expected {expected}")

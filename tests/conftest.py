@@ -45,8 +45,8 @@ def real_embedder():
 def real_reader():
     """The shipped reader and its fitted confidence model, loaded once."""
     from bot.answering import ConfidenceModel
+    from bot.answering.reader import TrainedReader
     from bot.embedding import resolve_model
-    from bot.reader import TrainedReader
     from bot.settings import BUNDLED_MODEL
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))

@@ -51,7 +51,7 @@ class FakeReader:
         self.calls: list[tuple[str, list[object], str]] = []
 
     def read(self, question, windows, context=""):  # type: ignore[no-untyped-def]
-        from bot.reader import Reading
+        from bot.answering.reader import Reading
 
         self.calls.append((question, list(windows), context))
         asked = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")}

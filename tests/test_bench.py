@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import bot.vectors
-from bot import bench
+from bot.errors import CommandError
+from bot.index import VectorOptions
 from tests.fakes import FakeEmbedder
+from tools import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 ROVER = """Rover finds ice
@@ -30,9 +31,7 @@ def test_parse_sizes() -> None:
         bench.parse_sizes("huge")
 
 
-def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.vectors, "EXACT_LIMIT", 300)  # the larger corpus gets an approximate index
-    monkeypatch.setattr(bot.vectors, "MIN_LISTS", 8)
+def test_bench_prints_the_expected_rows(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(ROOT / "corpus" / "china-first-woman-spacewalk.txt", corpus)
@@ -49,6 +48,7 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
         workdir=tmp_path / "work",
         question_count=12,
         build_rounds=1,
+        vector_options=VectorOptions(exact_limit=300, min_lists=8),  # the larger corpus: approximate
     )
     said: list[str] = []
     rows = bench.run(plan, FakeEmbedder(), said.append)
@@ -88,3 +88,22 @@ def test_bench_prints_the_expected_rows(tmp_path: Path, monkeypatch: pytest.Monk
     assert len([line for line in lines if line.startswith("| ")]) == len(rows) + 2  # header and rule
     assert lines[-1] == "a note"
     assert not (tmp_path / "work" / "600").exists()  # the large index is removed after use
+
+
+def test_plan_from_options(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text('{"question": "Who walked in space?"}\n')
+    benchmark = tmp_path / "benchmark"
+    (benchmark / "articles").mkdir(parents=True)
+    (benchmark / "questions.jsonl").write_text('{"question": "Which river?"}\n')
+    plan = bench.plan_from_options(
+        tmp_path, "fake-bow", quick=True, seed_questions=seed, benchmark=benchmark, workdir=tmp_path / "w"
+    )
+    assert plan.sizes == [bench.SEED, 10_000] and plan.question_count == 40 and plan.build_rounds == 1
+    assert plan.seed_questions == ["Who walked in space?"] and plan.questions == ["Which river?"]
+    assert plan.article_dirs == [tmp_path, benchmark / "articles"]
+    assert plan.cold_start_args == ["--model", "fake-bow"] and plan.workdir == tmp_path / "w"
+    with pytest.raises(CommandError, match="'huge' is not a size"):
+        bench.plan_from_options(tmp_path, "m", sizes="huge")
+    with pytest.raises(CommandError, match=r"^--benchmark .*: no such file or folder$"):
+        bench.plan_from_options(tmp_path, "m", benchmark=tmp_path / "nope")

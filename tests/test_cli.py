@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import io
 import json
 import os
 import shutil
@@ -13,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from bot import cli
 from tests.fakes import FakeEmbedder
@@ -133,19 +134,19 @@ FAKE_TOKEN = "MTIz.secret-token-value"
 
 @pytest.fixture
 def in_process(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus: Path
 ) -> Callable[..., tuple[int, str, str]]:
-    """`main(argv)` in this process with FakeEmbedder as the model; returns (exit code, stdout, stderr)."""
+    """The CLI in this process (click's CliRunner) with FakeEmbedder as the model, passed in
+    through the Runtime; returns (exit code, stdout, stderr)."""
     monkeypatch.chdir(tmp_path)  # no .env from the project folder
     monkeypatch.setenv("CORPUS_DIR", str(corpus))
     monkeypatch.setenv("INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("DISCORD_TOKEN", FAKE_TOKEN)
-    monkeypatch.setattr(cli, "SentenceTransformerEmbedder", lambda model: FakeEmbedder(name=model))
+    runtime = cli.Runtime(embedder_factory=lambda model: FakeEmbedder(name=model))
 
     def run_main(*argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        result = CliRunner().invoke(cli.cli, list(argv), obj=runtime, input="", catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
 
     return run_main
 
@@ -294,7 +295,6 @@ def test_run_without_token_or_input_says_why_it_stops(
 ) -> None:
     """`docker run -d` without a token: no terminal, nothing on stdin."""
     monkeypatch.setenv("DISCORD_TOKEN", "")
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     code, _, err = in_process("run")
     assert code == 1
     assert "DISCORD_TOKEN is not set" in err and "docker run -it" in err
@@ -312,7 +312,7 @@ def test_a_skipped_file_is_reported_once(
 
 
 def test_permission_denied_names_the_user_and_the_fix() -> None:
-    from bot.store import describe_os_error
+    from bot.errors import describe_os_error
 
     message = describe_os_error(PermissionError(errno.EACCES, "Permission denied", "/app/index/.lock"))
     assert f"user id {os.getuid()}" in message and "/app/index" in message and "chown" in message
@@ -378,3 +378,40 @@ def test_list_shows_outlet_date_language_and_files_holding_the_same_article(
     code, out, _ = in_process("status")
     assert code == 0 and "up to date: yes" in out
     assert "same article: spacewalk-copy.txt holds the same text as china-first-woman-spacewalk.txt" in out
+
+
+@pytest.mark.parametrize("command", ["eval", "bench"])
+def test_measuring_outside_a_clone_says_where_it_runs(
+    in_process: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    for module in ("tools", "tools.evaluate", "tools.bench"):  # as in an installed copy or the image
+        monkeypatch.setitem(sys.modules, module, None)
+    code, out, err = in_process(command, "questions.jsonl") if command == "eval" else in_process(command)
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: `{command}` runs from a clone of the project") and err.count("\n") == 1
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    runner = CliRunner()
+    for name in cli.cli.list_commands(click.Context(cli.cli)):
+        result = runner.invoke(cli.cli, [name, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.output and "--corpus DIR" in result.output, name
+
+
+def test_eval_prints_the_bot_beside_the_baselines_on_a_scratch_index(
+    in_process: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    questions = tmp_path / "questions.jsonl"
+    asked = {"article": "china-first-woman-spacewalk", "question": "Which rocket launched Shenzhou-13?"}
+    questions.write_text(json.dumps({**asked, "answers": ["Long March-2F"], "style": "formal"}) + "\n")
+    dump = tmp_path / "answers.jsonl"
+    code, out, _ = in_process("eval", str(questions), "--by-style", "--dump", str(dump))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"1 questions from {questions}, corpus ") and "threshold" in lines[0]
+    assert lines[1].startswith("| system | answerable: short answer |")
+    assert lines[3].startswith("| article-bot (1 + 0) |")
+    assert lines[4].startswith("| BM25 top sentence (1 + 0) |")
+    assert "" in lines and lines[-1].startswith("| formal (1 + 0) |")
+    assert json.loads(dump.read_text())["question"] == asked["question"]
+    assert not (tmp_path / "index").exists()  # the operator's index is left alone

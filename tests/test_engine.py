@@ -14,7 +14,7 @@ from bot.embedding import Embedder
 from bot.engine import ArticleQA, check_question
 from bot.errors import QuestionError, StorageError
 from bot.models import Answer
-from bot.settings import Settings
+from bot.settings import CoreSettings, Settings
 from tests.conftest import SEED_ARTICLE
 from tests.fakes import FakeEmbedder
 
@@ -24,7 +24,7 @@ ROCKET_SENTENCE = "The Shenzhou-13 spaceship was launched into space on a Long M
 
 @pytest.fixture
 def core(settings: Settings) -> ArticleQA:
-    qa = ArticleQA(settings, FakeEmbedder())
+    qa = ArticleQA(settings.core, FakeEmbedder())
     qa.open()
     return qa
 
@@ -88,7 +88,7 @@ def test_an_emoji_decorated_question_is_answered(core: ArticleQA) -> None:
 def real_core(real_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> ArticleQA:
     corpus = tmp_path_factory.mktemp("corpus")
     (corpus / SEED_ARTICLE.name).write_bytes(SEED_ARTICLE.read_bytes())
-    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index")), real_embedder)
+    qa = ArticleQA(CoreSettings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index")), real_embedder)
     qa.open()
     return qa
 
@@ -121,10 +121,10 @@ def _disk_full(*args: object, **kwargs: object) -> None:
 def test_a_full_disk_at_start_serves_the_previous_index(
     settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ArticleQA(settings, FakeEmbedder()).open()
+    ArticleQA(settings.core, FakeEmbedder()).open()
     (corpus / "rover.txt").write_text("Rover news\n\nThe rover found ice near the pole.\n")
     monkeypatch.setattr(np, "save", _disk_full)
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     with caplog.at_level(logging.ERROR, logger="bot.engine"):
         assert core.open() is None
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -140,7 +140,7 @@ def test_a_full_disk_with_no_previous_index_is_an_error(
     with pytest.raises(
         StorageError, match="the reindex failed: no space left on the disk; no index was written"
     ):
-        ArticleQA(settings, FakeEmbedder()).open()
+        ArticleQA(settings.core, FakeEmbedder()).open()
     assert not list(settings.index_dir.glob(".tmp-*")) and not list(settings.index_dir.glob("v-*"))
 
 
@@ -149,7 +149,7 @@ def test_adding_a_file_of_the_same_name_with_other_text_needs_replace(
 ) -> None:
     from bot.articles import ArticleError
 
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     first = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 40 volunteers.\n"
     second = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 45 volunteers.\n"
     path = core.add_bytes("lighthouse.txt", first)
@@ -176,7 +176,7 @@ def test_look_alike_articles_are_told_apart_and_no_sentence_is_quoted_twice(
         "Wang, 41, is a former air force pilot who first flew to space in 2013.\n"
     )
     (corpus / "china-spacewalk-wire.txt").write_text(wire)
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     core.open()
     answer = core.ask("When did China send the astronauts to the Tianhe space station?")
     assert not answer.abstained
@@ -203,7 +203,7 @@ def test_a_question_the_article_asks_itself_is_not_the_answer(settings: Settings
         "Tregenna pool\n\nThe Tregenna pool has been closed since the storm. When will the pool open? "
         "The council says the pool will open on June 3 after repairs.\n"
     )
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     core.open()
     answer = core.ask("When will the Tregenna pool open?")
     assert all(

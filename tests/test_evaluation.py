@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.engine import ArticleQA
-from bot.evaluation import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
+from tools.evaluate import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
 
 
 def test_squad_normalisation() -> None:
@@ -41,7 +41,7 @@ def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
 
 
 def test_evaluate_runs_bot_and_baselines_side_by_side(settings: Settings) -> None:
-    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0), FakeEmbedder())
+    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0).core, FakeEmbedder())
     core.open()
     questions = [
         Question("china-first-woman-spacewalk", "Which rocket launched the Shenzhou-13 spaceship?",

@@ -37,3 +37,20 @@ def test_token_never_in_repr_or_errors() -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"DISCORD_TOKEN": "bad token with spaces"}, None)
     assert "bad token" not in str(info.value)
+
+
+def test_empty_values_unset_and_id_lists_take_commas_or_semicolons(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DISCORD_TOKEN=from.dot.env\nALLOWED_CHANNEL_IDS=7\n")
+    environ = {"DISCORD_TOKEN": "", "OPERATOR_USER_IDS": "1; 2,3", "GUILD_ID": " "}
+    settings = Settings.from_env(environ, dotenv)
+    assert settings.discord_token is None  # an empty variable unsets the .env value
+    assert settings.operator_user_ids == (1, 2, 3) and settings.allowed_channel_ids == (7,)
+    assert settings.guild_id is None
+
+
+def test_the_core_gets_its_part_without_the_token() -> None:
+    settings = Settings.from_env({"DISCORD_TOKEN": "secret.token.value", "MAX_QUESTION_CHARS": "50"}, None)
+    assert settings.reveal_token() == "secret.token.value"
+    assert settings.core.max_question_chars == 50
+    assert "secret" not in repr(settings.core) and not hasattr(settings.core, "discord_token")

@@ -182,7 +182,7 @@ async def run_bot(core: ArticleQA, settings: Settings, **options: Any) -> None:
         bot = create_bot(core, settings, message_content=message_content, **options)
         try:
             async with bot:
-                await bot.start(settings.discord_token)
+                await bot.start(settings.reveal_token())
             return
         except discord.PrivilegedIntentsRequired:
             if not message_content:
@@ -241,7 +241,7 @@ def serve(core: ArticleQA, settings: Settings) -> int:
                 asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         await run_bot(core, settings)
 
-    with redacted_logs(settings.discord_token):
+    with redacted_logs(settings.reveal_token()):
         try:
             asyncio.run(main())
         except (KeyboardInterrupt, asyncio.CancelledError):
@@ -265,11 +265,11 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
     Commands synced to a server appear there at once; a global sync can take up
     to an hour to reach every server.
     """
-    core = ArticleQA(settings, _NoModel())
+    core = ArticleQA(settings.core, _NoModel())
     bot = create_bot(core, settings, message_content=False)
     try:
         async with bot:
-            await bot.login(settings.discord_token)  # runs setup_hook, which builds the tree
+            await bot.login(settings.reveal_token())  # runs setup_hook, which builds the tree
             if guild_id is None:
                 synced = await bot.tree.sync()
             else:
@@ -285,5 +285,5 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
 
 def sync(settings: Settings, guild_id: int | None) -> list[str]:
     """`python -m bot sync`: the blocking form of `sync_commands`."""
-    with redacted_logs(settings.discord_token):
+    with redacted_logs(settings.reveal_token()):
         return asyncio.run(sync_commands(settings, guild_id))

@@ -1,4 +1,4 @@
-"""Measured speed and scale: what `python -m bot bench` prints.
+"""Measured speed and scale: what `python -m bot bench` prints (from a clone of the project).
 
 One run measures, on this machine:
 
@@ -23,11 +23,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import logging
 import math
 import os
+import random
 import resource
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,16 +43,22 @@ import numpy as np
 import psutil
 
 from bot.answering import ConfidenceModel, candidate_windows
+from bot.answering.reader import Reader
 from bot.articles import find_article_files, load_article
 from bot.chunking import ChunkingConfig, build_record, chunk_sentences, split_article
 from bot.embedding import Embedder
 from bot.engine import ArticleQA
-from bot.errors import QuestionError
+from bot.errors import CommandError, QuestionError
+from bot.index import IndexSnapshot, IndexStore, VectorOptions, faiss_threads
 from bot.models import Article, ArticleRecord, Sentence
-from bot.reader import Reader
-from bot.settings import Settings
-from bot.store import IndexSnapshot, IndexStore
-from bot.vectors import faiss_threads
+from bot.settings import CoreSettings
+from tools.evaluate import load_questions
+
+log = logging.getLogger("bot.bench")
+
+CLONE = Path(__file__).resolve().parent.parent
+SEED_QUESTIONS = CLONE / "tests" / "data" / "seed_questions.jsonl"
+BENCHMARK_DIR = CLONE.parent / "shared" / "benchmarks" / "squad2-dev-half"
 
 SEED = 0  # the size that stands for the seed corpus itself
 NAMED_SIZES = {"seed": SEED, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -89,6 +99,7 @@ class BenchPlan:
     add_article: bool = True
     cold_start_command: list[str] | None = None  # e.g. [python, "-m", "bot"]; None skips it
     cold_start_args: Sequence[str] = ()  # options for its `ask`, e.g. the model
+    vector_options: VectorOptions | None = None  # when indexes turn approximate (tests: small)
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -146,7 +157,11 @@ def run(
     """Measure everything in `plan`; `say` hears what is being done. Questions are
     answered with `reader` and `confidence` (the similarity confidence without)."""
     embedder = TimedEmbedder(model)
-    answering: dict[str, Any] = {"reader": reader, "confidence": confidence}
+    answering: dict[str, Any] = {
+        "reader": reader,
+        "confidence": confidence,
+        "vector_options": plan.vector_options,
+    }
     rows: list[Row] = []
     memory: list[tuple[int, int, str]] = []  # (RSS, of it mapped files, where) while answering
     plan.workdir.mkdir(parents=True, exist_ok=True)
@@ -161,7 +176,7 @@ def run(
         if passages == SEED:
             say("seed corpus")
             core = ArticleQA(
-                Settings(corpus_dir=plan.corpus_dir, index_dir=plan.workdir / "seed-index"),
+                CoreSettings(corpus_dir=plan.corpus_dir, index_dir=plan.workdir / "seed-index"),
                 embedder,
                 **answering,
             )
@@ -215,7 +230,8 @@ def _build_throughput(plan: BenchPlan, embedder: TimedEmbedder) -> tuple[IndexSn
     runs = []  # (seconds, of which embedding)
     for _ in range(max(plan.build_rounds, 1)):
         shutil.rmtree(plan.workdir / "real" / "index", ignore_errors=True)
-        core = ArticleQA(Settings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index"), embedder)
+        folders = CoreSettings(corpus_dir=corpus, index_dir=plan.workdir / "real" / "index")
+        core = ArticleQA(folders, embedder, vector_options=plan.vector_options)
         embedder.seconds = 0.0
         began = time.perf_counter()
         report = core.reindex()
@@ -448,7 +464,7 @@ def _at_size(
     records = _copies(sources, passages)
     chunk_path, sentence_path = folder / "chunks.npy", folder / "sentences.npy"
     _write_vectors(real, sources, records, chunk_path, sentence_path, np.random.default_rng(passages))
-    store = IndexStore(folder / "index", embedder)
+    store = IndexStore(folder / "index", embedder, vector_options=plan.vector_options)
     store.install(records, np.load(chunk_path, mmap_mode="r"), np.load(sentence_path, mmap_mode="r"))
     chunk_path.unlink()
     sentence_path.unlink()
@@ -459,7 +475,7 @@ def _at_size(
         for record in records:
             (corpus / record.file).write_bytes(originals[record.id.rsplit("-r", 1)[0]])
     say(f"{size_name(passages)} passages: loading")
-    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=folder / "index"), embedder, **answering)
+    core = ArticleQA(CoreSettings(corpus_dir=corpus, index_dir=folder / "index"), embedder, **answering)
     began = time.perf_counter()
     core.open_readonly()
     load_s = time.perf_counter() - began
@@ -654,3 +670,86 @@ def machine_note() -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     memory = psutil.virtual_memory().total
     return f"Machine: {os.cpu_count()} cores, {_bytes(memory)} memory; load average {load}."
+
+
+# ---- from the command line ------------------------------------------------------------
+
+
+def plan_from_options(
+    corpus_dir: Path,
+    model: str,
+    sizes: str | None = None,
+    quick: bool = False,
+    questions: int | None = None,
+    benchmark: Path | None = None,
+    seed_questions: Path | None = None,
+    workdir: Path | None = None,
+) -> BenchPlan:
+    """The plan for `python -m bot bench`'s options (see its --help); CommandError for a bad
+    option. Without `benchmark` / `seed_questions`, the ones of the clone when it has them."""
+    try:
+        sizes_asked = parse_sizes(sizes or ("seed,10k" if quick else "seed,10k,100k,1m"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    count = questions or (40 if quick else 200)
+    if count < 1:
+        raise CommandError("--questions must be at least 1")
+    benchmark = _given_or_default(benchmark, BENCHMARK_DIR, "--benchmark")
+    seed_file = _given_or_default(seed_questions, SEED_QUESTIONS, "--seed-questions")
+    extra_articles = [benchmark / "articles"] if benchmark and (benchmark / "articles").is_dir() else []
+    try:
+        larger = load_questions(benchmark / "questions.jsonl") if benchmark else []
+        seed = load_questions(seed_file) if seed_file else []
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the bench questions: {exc}") from None
+    if not larger and not seed:
+        raise CommandError(
+            f"bench needs questions to ask and found none: no {SEED_QUESTIONS} and no "
+            f"{BENCHMARK_DIR / 'questions.jsonl'}. Give --seed-questions FILE (JSONL, one "
+            '{"question": …} per line) or --benchmark DIR (articles/ and questions.jsonl).'
+        )
+    rng = random.Random(0)  # the same questions on every run
+    picked = rng.sample(larger, min(len(larger), 4 * count)) or seed
+    return BenchPlan(
+        corpus_dir=corpus_dir,
+        article_dirs=[corpus_dir, *extra_articles],
+        seed_questions=[q.question for q in seed or picked],
+        questions=[q.question for q in picked],
+        sizes=sizes_asked,
+        workdir=workdir or Path(tempfile.mkdtemp(prefix="article-bot-bench-")),
+        question_count=count,
+        build_rounds=1 if quick else 2,
+        cold_start_command=[sys.executable, "-m", "bot"],
+        cold_start_args=["--model", model],
+    )
+
+
+def _given_or_default(given: Path | None, default: Path, option: str) -> Path | None:
+    """`given` (CommandError if missing), else `default` when the clone has it, else None."""
+    if given is not None:
+        if not given.exists():
+            raise CommandError(f"{option} {given}: no such file or folder")
+        return given
+    return default if default.exists() else None
+
+
+def measure(
+    plan: BenchPlan,
+    make_embedder: Callable[[], Embedder],
+    load_reader: Callable[[], tuple[Reader, ConfidenceModel]],
+    temporary: bool,
+) -> str:
+    """Run `plan` with the model and the reader they load; the Markdown table and its notes.
+    `temporary`: remove plan.workdir afterwards."""
+    began = time.monotonic()
+    try:
+        reader, confidence = load_reader()
+        rows = run(plan, make_embedder(), lambda m: log.info("bench: %s", m), reader, confidence)
+    finally:
+        if temporary:
+            shutil.rmtree(plan.workdir, ignore_errors=True)
+    notes = [
+        SYNTHETIC_NOTE.format(noise=NOISE),
+        machine_note() + f" Took {time.monotonic() - began:.0f} s.",
+    ]
+    return render(rows, notes)
