@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint bench eval clean-index train-reader
+.PHONY: run test test-quick lint bench eval clean-index train-reader
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,13 +34,13 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # The tests that load no model and start no process (under a minute); `make test` runs them all.
-.PHONY: test-quick
+# The tests that load no model and start no process (under a minute).
 test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not model and not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check bot tests tools
-	$(PY) -m mypy bot
+	$(PY) -m mypy bot tools/bench.py tools/evaluate.py
 
 # Latency, build throughput and scale up to a million passages (about 15 minutes; `--quick`: about 3).
 # `bench` and `eval` run from a clone: their code is in tools/ (the `tools` extra).

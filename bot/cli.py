@@ -366,13 +366,13 @@ def status(runtime: Runtime, settings: Settings) -> None:
     for file, twin in snapshot.duplicates.items():
         print(f"same article: {file} holds the same text as {twin} (indexed once)")
     print(f"passages: {snapshot.passage_count}")
-    print(f"built with: {snapshot.manifest.get('model')} (dimension {snapshot.manifest.get('dimension')})")
+    print(f"built with: {snapshot.manifest.model} (dimension {snapshot.manifest.dimension})")
     print(f"last reindex: {snapshot.built_at}")
-    built_with = snapshot.manifest.get("model")
+    built_with = snapshot.manifest.model
     if built_with != settings.model:  # `ask` and `run` would rebuild it before answering
         print(f"up to date: no, it was built with model {built_with!r} and {settings.model!r} is configured")
         raise SystemExit(1)
-    if snapshot.manifest.get("chunking") != ChunkingConfig().as_dict():
+    if snapshot.manifest.chunking != ChunkingConfig().as_dict():
         print("up to date: no, it was built with other chunking settings (another version of the bot)")
         raise SystemExit(1)
     try:

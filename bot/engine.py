@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # Without a reader (tests with a fake embedder), the threshold of the similarity
 # confidence: the highest that keeps the answerable hit rate at 0.80 or more on
 # the development split of the SQuAD 2.0 benchmark (see CONFIDENCE_WEIGHTS in
-# bot/answering.py). With the shipped reader, the default is the threshold
+# bot/answering/confidence.py). With the shipped reader, the default is the threshold
 # recorded in its card (bot/artifacts/reader/card.json, tools/fit_confidence.py).
 SIMILARITY_ABSTAIN_THRESHOLD = 0.15
 
@@ -82,7 +82,7 @@ class ArticleQA:
     """The core: index, retrieval, reader and answers, reindex and corpus changes.
 
     `settings`: folders and limits (`Settings.core`; no token). `reader`: the trained
-    reader (bot/reader.py) and the confidence model fitted on top of it; None answers
+    reader (bot/answering/reader.py) and the confidence model fitted on top of it; None answers
     with the similarity confidence alone (tests with a fake embedder use that).
     `vector_options`: when the FAISS index turns approximate (the default's limits unless given).
     """

@@ -2,7 +2,7 @@
 
 Passages are found with both a lexical and a dense ranking, fused by
 reciprocal rank. The sentences of the chosen passages are then scored one by
-one (bot/answering.py) using the per-sentence BM25 and cosine scores computed
+one (bot/answering/) using the per-sentence BM25 and cosine scores computed
 here.
 """
 
@@ -21,9 +21,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.articles import detect_language
+from bot.index import IndexSnapshot, VectorIndex, row_ranges
 from bot.models import ArticleRecord
-from bot.store import IndexSnapshot, row_ranges
-from bot.vectors import VectorIndex
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 # NLTK's English list: it also drops question words (what, when, did, …), which
@@ -242,7 +241,8 @@ class LexicalIndex:
         """bm25s's per-posting score: float32(idf * tf / (k1 * (1 - b + b * dl / avgdl) + tf))."""
         average = np.float64(self.total_length) / self.size
         norm = K1 * ((1 - B) + B * lengths / average)
-        return (np.float64(self._idf(term)) * (tf / (norm + tf))).astype(np.float32)
+        scores: np.ndarray = (np.float64(self._idf(term)) * (tf / (norm + tf))).astype(np.float32)
+        return scores
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 of every document, by row."""
@@ -451,7 +451,7 @@ def _reuse_plan(
     then the records it adds after them; None when it is not that shape."""
     kept: list[int] = []
     fresh: list[ArticleRecord] = []
-    if old.manifest.get("chunking") != new.manifest.get("chunking"):
+    if old.manifest.chunking != new.manifest.chunking:
         return None
     for record in new.articles:
         a = old.position(record.id)

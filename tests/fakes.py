@@ -39,7 +39,7 @@ class FakeEmbedder:
 
 
 class FakeReader:
-    """A deterministic stand-in for the trained reader (bot/reader.py).
+    """A deterministic stand-in for the trained reader (bot/answering/reader.py).
 
     A sentence's logit is 2 * (question words it holds) - 4, so sentences sharing
     three or more words with the question "answer"; the span is the first run of

@@ -159,7 +159,7 @@ def test_allow_private_urls_setting_lets_add_url_fetch(server: tuple[str, Served
     settings = Settings.from_env(
         {"CORPUS_DIR": str(tmp_path / "corpus"), "INDEX_DIR": str(tmp_path / "index")}, dotenv_path=None
     )
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     with pytest.raises(FetchError, match="private or local address"):
         core.add_url(f"{base}/article")
     assert not (tmp_path / "corpus").exists()
@@ -168,7 +168,7 @@ def test_allow_private_urls_setting_lets_add_url_fetch(server: tuple[str, Served
         {"ALLOW_PRIVATE_URLS": "true", "CORPUS_DIR": str(tmp_path / "corpus")}, dotenv_path=None
     )
     assert allowed.allow_private_urls is True
-    path = ArticleQA(allowed, FakeEmbedder()).add_url(f"{base}/article")
+    path = ArticleQA(allowed.core, FakeEmbedder()).add_url(f"{base}/article")
     assert path.read_bytes() == f"---\nurl: {base}/article\n---\n".encode() + PAGE
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from bot.articles import load_article
 from bot.chunking import ChunkingConfig, build_record
+from bot.index import IndexSnapshot, VectorIndex
+from bot.index.manifest import Manifest
 from bot.models import ArticleRecord
 from bot.retrieval import STOPWORDS, TOKEN_PATTERN, Bags, HybridRetriever, LexicalIndex, _stemmer, tokenize
-from bot.store import IndexSnapshot
-from bot.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +118,7 @@ def _snapshot(records: list[ArticleRecord]) -> IndexSnapshot:
     embedder = FakeEmbedder()
     chunks = embedder.embed([c.embedding_text() for r in records for c in r.chunks])
     sentences = embedder.embed([s.text for r in records for s in r.sentences])
-    return IndexSnapshot({}, records, chunks, sentences, VectorIndex.build(chunks))
+    return IndexSnapshot(Manifest(), records, chunks, sentences, VectorIndex.build(chunks))
 
 
 def test_retriever_built_from_the_previous_one_matches_a_fresh_one(tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_abbreviations_come_from_capitalised_phrases() -> None:
 def test_questions_gain_the_articles_own_spellings(settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     from bot.engine import ArticleQA
 
-    core = ArticleQA(settings, fake_embedder)
+    core = ArticleQA(settings.core, fake_embedder)
     core.open()
     expand = core.retriever.expand
     assert expand("how heavy is the iss") == "how heavy is the iss (International Space Station)"

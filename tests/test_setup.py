@@ -32,7 +32,9 @@ def test_setup_and_image_ask_for_the_cpu_build_by_name() -> None:
         assert pins and all(pins), pins  # never a bare version, which PyPI serves as the CUDA build
 
 
-@pytest.mark.parametrize("target", ["run", "test", "lint", "bench", "eval", "clean-index", "train-reader"])
+@pytest.mark.parametrize(
+    "target", ["run", "test", "test-quick", "lint", "bench", "eval", "clean-index", "train-reader"]
+)
 def test_every_make_target_has_a_recipe(target: str) -> None:
     dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert dry.returncode == 0, dry.stderr

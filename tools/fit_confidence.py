@@ -74,7 +74,7 @@ def collect(split: str) -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory() as scratch:
             settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
             widest = ConfidenceModel({"reader": 1.0}, passages=PASSAGES, candidates=max(CANDIDATES))
-            core = ArticleQA(settings, embedder, reader=reader, confidence=widest)
+            core = ArticleQA(settings.core, embedder, reader=reader, confidence=widest)
             core.open()
             log.info("%s: reading %d questions", qset.name, len(items))
             for item in items:

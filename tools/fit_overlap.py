@@ -31,7 +31,7 @@ def main() -> None:
     questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines() if line]
     with tempfile.TemporaryDirectory() as index:
         core = ArticleQA(
-            Settings(corpus_dir=folder / "articles", index_dir=Path(index)),
+            Settings(corpus_dir=folder / "articles", index_dir=Path(index)).core,
             SentenceTransformerEmbedder(BUNDLED_MODEL),
         )
         core.open()

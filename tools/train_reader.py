@@ -117,7 +117,7 @@ def build_examples(work: Path) -> Path:
         embedder = embedder or SentenceTransformerEmbedder(BUNDLED_MODEL)
         with tempfile.TemporaryDirectory() as scratch:
             settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-            core = ArticleQA(settings, embedder)
+            core = ArticleQA(settings.core, embedder)
             core.open()
             log.info("%s: ranking %d questions", qset.name, len(qset.items))
             lines = [json.dumps(_example(core, qset, item), ensure_ascii=False) for item in qset.items]

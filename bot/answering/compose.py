@@ -19,7 +19,7 @@ from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
 from bot.retrieval import PassageHit
 
 if TYPE_CHECKING:
-    from bot.store import IndexSnapshot
+    from bot.index import IndexSnapshot
 
 NOT_IN_ARTICLE = "The article does not say."
 MAX_ANSWER_CHARS = 400

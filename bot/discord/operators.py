@@ -29,7 +29,7 @@ from bot.discord.errors import NO_MENTIONS
 from bot.discord.render import CONTENT_LIMIT, clip, format_duration, status_embed
 from bot.discord.replies import article_autocomplete, send_pages
 from bot.errors import UserError
-from bot.store import ReindexReport
+from bot.index import ReindexReport
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -188,7 +188,7 @@ class OperatorsCog(commands.Cog, name="Operators"):
             ("Articles", f"{len(snapshot.articles):,}"),
             ("Same article in two files", f"{same} (each indexed once)" if duplicates else "none"),
             ("Passages", f"{snapshot.passage_count:,}"),
-            ("Model", f"{bot.settings.model} (dimension {snapshot.manifest.get('dimension')})"),
+            ("Model", f"{bot.settings.model} (dimension {snapshot.manifest.dimension})"),
             ("Index built", snapshot.built_at or "unknown"),
             ("Last reindex here", last.summary() if last else "none since start"),
             ("Uptime", format_duration(time.time() - core.started)),

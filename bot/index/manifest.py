@@ -97,8 +97,3 @@ class Manifest:
             )
         except (TypeError, ValueError) as exc:
             raise IndexUnusableError(f"the manifest in {where} is malformed: {exc}") from exc
-
-    # TEMPORARY re-export for the merge; removed with the restructuring: dict-style reads
-    # (`snapshot.manifest.get("model")`) in bot/cli.py, bot/discord/operators.py, bot/retrieval.py.
-    def get(self, key: str, default: object = None) -> object:
-        return self.to_json().get(key, default)

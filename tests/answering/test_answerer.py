@@ -13,9 +13,9 @@ import pytest
 
 from bot.answering import NOT_IN_ARTICLE
 from bot.engine import ArticleQA, follow_up_context
-from bot.evaluation import is_hit
 from bot.settings import Settings
 from tests.conftest import ROOT
+from tools.evaluate import is_hit
 
 pytestmark = pytest.mark.model
 
@@ -27,7 +27,7 @@ SEED = "china-first-woman-spacewalk"
 def core(real_embedder, real_reader, tmp_path_factory: pytest.TempPathFactory) -> ArticleQA:
     reader, confidence = real_reader
     settings = Settings(corpus_dir=ROOT / "corpus", index_dir=tmp_path_factory.mktemp("index"))
-    qa = ArticleQA(settings, real_embedder, reader=reader, confidence=confidence)
+    qa = ArticleQA(settings.core, real_embedder, reader=reader, confidence=confidence)
     qa.open()
     return qa
 

@@ -26,7 +26,7 @@ def core(real_embedder, real_reader, tmp_path_factory: pytest.TempPathFactory) -
         (corpus / path.name).write_bytes(path.read_bytes())
     reader, confidence = real_reader
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
-    qa = ArticleQA(settings, real_embedder, reader=reader, confidence=confidence)
+    qa = ArticleQA(settings.core, real_embedder, reader=reader, confidence=confidence)
     qa.open()
     return qa
 

@@ -64,7 +64,7 @@ def core(tmp_path: Path) -> ArticleQA:
     corpus.mkdir()
     (corpus / "panda.txt").write_text(PANDA)
     (corpus / "tram.txt").write_text(TRAM)
-    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), FakeEmbedder())
+    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index").core, FakeEmbedder())
     qa.open()
     return qa
 

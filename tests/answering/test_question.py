@@ -36,7 +36,7 @@ def test_a_kind_counts_only_when_the_question_does_not_already_name_it() -> None
 
 
 def test_analysed_once_against_the_index(settings: Settings) -> None:
-    core = ArticleQA(settings, FakeEmbedder())
+    core = ArticleQA(settings.core, FakeEmbedder())
     core.open()
     q = Question.analyse("How heavy will the station be, Wang?", core.retriever)
     assert q.language == "en" and q.asks == "number" and q.quantity == "weight"

@@ -86,7 +86,7 @@ def test_readings_map_pieces_back_to_characters(encoder: Encoder) -> None:
 
 def core_with(settings: Settings, reader: FakeReader, threshold: float = 0.5) -> ArticleQA:
     confidence = ConfidenceModel({"reader": 1.0}, 0.0, threshold)
-    core = ArticleQA(settings, FakeEmbedder(), reader=reader, confidence=confidence)
+    core = ArticleQA(settings.core, FakeEmbedder(), reader=reader, confidence=confidence)
     core.open()
     return core
 

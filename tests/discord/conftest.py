@@ -8,7 +8,6 @@ unknown route was called, and every message was sent with no mention allowed
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,8 +39,7 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
 
 @pytest.fixture
 def bot_settings(settings: Settings, standin: DiscordStandIn, tmp_path: Path) -> Settings:
-    return replace(
-        settings,
+    return settings.with_overrides(
         discord_token=standin.token,
         discord_api_base=standin.api_base,
         discord_gateway_url=standin.gateway_url,
@@ -53,7 +51,7 @@ def bot_settings(settings: Settings, standin: DiscordStandIn, tmp_path: Path) ->
 
 @pytest.fixture
 def core(bot_settings: Settings, fake_embedder: FakeEmbedder) -> ArticleQA:
-    qa = ArticleQA(bot_settings, fake_embedder)
+    qa = ArticleQA(bot_settings.core, fake_embedder)
     qa.open()
     return qa
 

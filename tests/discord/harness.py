@@ -47,7 +47,7 @@ async def running(
     bot: ArticleBot | None = None,
 ) -> AsyncIterator[ArticleBot]:
     bot = bot or create_bot(core, settings, guild_ready_timeout=0.01)
-    task = asyncio.create_task(bot.start(settings.discord_token))
+    task = asyncio.create_task(bot.start(settings.reveal_token()))
     try:
         await standin.wait_connected(shards)
         await asyncio.wait_for(bot.wait_until_ready(), 5)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.discord.access import Cooldowns
 from bot.engine import ArticleQA
 from bot.settings import Settings
@@ -14,7 +12,7 @@ from tests.standin import ALICE_ID, CHANNEL_ID, MANNY_ID, OTHER_CHANNEL_ID, THRE
 async def test_cooldown_for_mentions_and_slash_commands(
     core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
-    async with running(core, replace(bot_settings, cooldown_seconds=60), standin):
+    async with running(core, bot_settings.with_overrides(cooldown_seconds=60), standin):
         first = await standin.say(ALICE_ID, mention(ROCKET_QUESTION))
         await answer_to(standin, first)
         second = await standin.say(ALICE_ID, mention("Who walked in space?"))
@@ -34,7 +32,7 @@ async def test_cooldown_for_mentions_and_slash_commands(
 
 
 async def test_allowed_channels(core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn) -> None:
-    async with running(core, replace(bot_settings, allowed_channel_ids=(CHANNEL_ID,)), standin):
+    async with running(core, bot_settings.with_overrides(allowed_channel_ids=(CHANNEL_ID,)), standin):
         elsewhere = await standin.say(ALICE_ID, mention(ROCKET_QUESTION), channel_id=OTHER_CHANNEL_ID)
         slash = await standin.answered(
             await standin.slash(ALICE_ID, "ask", {"question": ROCKET_QUESTION}, channel_id=OTHER_CHANNEL_ID)

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +39,13 @@ async def test_an_index_built_by_another_process_is_picked_up(
 ) -> None:
     """As with shard processes sharing one index, or `python -m bot reindex` beside the bot."""
     bot = create_bot(core, bot_settings, guild_ready_timeout=0.01, index_poll_seconds=0.05)
-    task = asyncio.create_task(bot.start(bot_settings.discord_token))
+    task = asyncio.create_task(bot.start(bot_settings.reveal_token()))
     try:
         await standin.wait_connected()
         write_article(
             corpus, "lighthouse.txt", "Lighthouse restored\n\nThe lighthouse was restored by 40 volunteers.\n"
         )
-        other = ArticleQA(bot_settings, FakeEmbedder())
+        other = ArticleQA(bot_settings.core, FakeEmbedder())
         await asyncio.to_thread(other.reindex)
         for _ in range(100):  # the bot polls every 0.05 s here
             if core.snapshot.article("lighthouse") is not None:
@@ -68,8 +67,8 @@ async def test_without_the_message_content_intent_the_bot_still_serves(
     await standin.start()
     try:
         with caplog.at_level(logging.WARNING):
-            settings = replace(
-                bot_settings, discord_api_base=standin.api_base, discord_gateway_url=standin.gateway_url
+            settings = bot_settings.with_overrides(
+                discord_api_base=standin.api_base, discord_gateway_url=standin.gateway_url
             )
             task = asyncio.create_task(run_bot(core, settings, guild_ready_timeout=0.01))
             await standin.wait_connected()
@@ -102,7 +101,7 @@ async def test_sharded_bot_identifies_each_shard(
         async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
             """No 5-second wait between IDENTIFYs (Discord's rate limit; the stand-in has none)."""
 
-    settings = replace(bot_settings, shard_count=2, shard_ids=(0, 1))
+    settings = bot_settings.with_overrides(shard_count=2, shard_ids=(0, 1))
     assert isinstance(create_bot(core, settings), ShardedArticleBot)
     quick = QuickShardedBot(core, settings, shard_count=2, shard_ids=[0, 1], guild_ready_timeout=0.01)
     async with running(core, settings, standin, shards=2, bot=quick) as client:
@@ -118,7 +117,7 @@ async def test_sharded_bot_identifies_each_shard(
 async def test_a_refused_token_is_reported_without_the_token(
     core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
-    wrong = replace(bot_settings, discord_token="not.the-right.token")
+    wrong = bot_settings.with_overrides(discord_token="not.the-right.token")
     with pytest.raises(StartError) as caught:
         await run_bot(core, wrong)
     assert "401" in str(caught.value) and "not.the-right.token" not in str(caught.value)
@@ -251,8 +250,7 @@ import sys
 from bot import cli
 from tests.fakes import FakeEmbedder
 
-cli.SentenceTransformerEmbedder = lambda model: FakeEmbedder()
-sys.exit(cli.main(sys.argv[1:]))
+sys.exit(cli.main(sys.argv[1:], cli.Runtime(embedder_factory=lambda model: FakeEmbedder())))
 """
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from discord.gateway import DiscordWebSocket
@@ -31,15 +30,15 @@ def discord_endpoints() -> tuple[str, str]:
 def test_a_setting_that_is_not_a_url_is_named(
     settings: Settings, api_base: str, gateway_url: str, named: str
 ) -> None:
-    wrong = replace(settings, discord_api_base=api_base, discord_gateway_url=gateway_url)
+    wrong = settings.with_overrides(discord_api_base=api_base, discord_gateway_url=gateway_url)
     with pytest.raises(SettingsError, match=re.escape(named)):
         ApiEndpoints.from_settings(wrong)
 
 
 def test_endpoints_are_in_use_for_the_block_only(settings: Settings) -> None:
     before = discord_endpoints()
-    other = replace(
-        settings, discord_api_base="http://127.0.0.1:9/api/v10/", discord_gateway_url="ws://127.0.0.1:9/gw"
+    other = settings.with_overrides(
+        discord_api_base="http://127.0.0.1:9/api/v10/", discord_gateway_url="ws://127.0.0.1:9/gw"
     )
     with ApiEndpoints.from_settings(other).in_use():
         assert Route("GET", "/users/@me").url == "http://127.0.0.1:9/api/v10/users/@me"

@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,7 @@ async def test_operators_are_recognised(
     core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn, who: str
 ) -> None:
     user_id = {"role": OLIVIA_ID, "manage-server": MANNY_ID, "user-id": ALICE_ID}[who]
-    settings = replace(bot_settings, operator_user_ids=(ALICE_ID,) if who == "user-id" else ())
+    settings = bot_settings.with_overrides(operator_user_ids=(ALICE_ID,) if who == "user-id" else ())
     async with running(core, settings, standin):
         sent = await standin.answered(await standin.slash(user_id, "status"))
     assert sent.response_type == 4 and sent.ephemeral
@@ -151,8 +150,8 @@ async def test_article_add_from_a_url(
         + b"</article></body></html>"
     )
     url = standin.add_page("bridge", page)
-    allowed = replace(bot_settings, allow_private_urls=True)
-    core.settings = allowed
+    allowed = bot_settings.with_overrides(allow_private_urls=True)
+    core.settings = allowed.core
     async with running(core, allowed, standin):
         sent = await standin.answered(
             await standin.slash(OLIVIA_ID, "article", {"url": url}, subcommand="add")
@@ -180,7 +179,7 @@ async def test_article_add_refuses_bad_input(bot: ArticleBot, standin: DiscordSt
 async def test_article_add_refuses_a_file_over_the_size_limit(
     core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
-    small = replace(bot_settings, max_article_bytes=100)
+    small = bot_settings.with_overrides(max_article_bytes=100)
     async with running(core, small, standin):
         big = standin.add_attachment("big.txt", b"Big\n\n" + b"word " * 100)
         sent = await standin.answered(
@@ -226,7 +225,7 @@ async def test_reindex_while_questions_are_answered(
     corpus: Path, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
     embedder = GatedEmbedder()
-    core = ArticleQA(bot_settings, embedder)
+    core = ArticleQA(bot_settings.core, embedder)
     core.open()
     write_article(
         corpus,

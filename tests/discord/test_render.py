@@ -5,7 +5,6 @@ Unit tests of bot/discord/render.py, then the same limits through the running bo
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,8 +113,8 @@ async def test_long_answers_and_searches_stay_within_discord_limits(
         for k in range(12)
     ]
     write_article(corpus, "council.txt", "Council report\n\n" + "\n\n".join(paragraphs) + "\n")
-    settings = replace(bot_settings, abstain_threshold=0.0)
-    core = ArticleQA(settings, fake_embedder)
+    settings = bot_settings.with_overrides(abstain_threshold=0.0)
+    core = ArticleQA(settings.core, fake_embedder)
     core.open()
     assert len(LONG_SENTENCE) > 3000
     async with running(core, settings, standin):

@@ -150,7 +150,7 @@ def test_served_snapshot_stands_in_for_reading_the_index(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core = ArticleQA(
-        Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake-bow"), FakeEmbedder()
+        Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake-bow").core, FakeEmbedder()
     )
     core.open()
     retriever = core.retriever
