@@ -390,7 +390,7 @@ class ArticleQA:
             tmp.replace(target)
         except OSError as exc:  # e.g. the disk is full: no partial file is left in the corpus
             tmp.unlink(missing_ok=True)
-            raise StorageError(f"cannot add {target.name} to the corpus: {describe_os_error(exc)}") from exc
+            raise CorpusError(f"cannot add {target.name} to the corpus: {describe_os_error(exc)}") from exc
         return target
 
     def remove_article(self, article: str) -> Path:
