@@ -34,7 +34,6 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # The tests that load no model and start no process (under a minute); `make test` runs them all.
-# The tests that load no model and start no process (under a minute).
 test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not model and not slow"
 

@@ -33,6 +33,7 @@ from bot.errors import (
     CorpusError,
     IndexUnusableError,
     QuestionError,
+    ReaderError,
     UserError,
     describe_os_error,
 )
@@ -55,7 +56,10 @@ def load_reader() -> tuple[Reader, ConfidenceModel]:
     from bot.settings import BUNDLED_MODEL
 
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))
-    return reader, ConfidenceModel.from_card(reader.card)
+    try:
+        return reader, ConfidenceModel.from_card(reader.card)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReaderError(f"the reader's card.json has no usable confidence model: {exc!r}") from exc
 
 
 def load_embedder(model: str) -> Embedder:

@@ -17,6 +17,8 @@ DEFAULT_LANGUAGE = "en"
 
 @dataclass(frozen=True)
 class Paragraph:
+    """One paragraph of an article, as offsets into `Article.text`."""
+
     number: int  # 1-based, as a reader counts them
     start: int  # character offsets into Article.text
     end: int
@@ -24,6 +26,10 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Article:
+    """An article as read from a corpus file (bot/articles.py): its text, paragraph by
+    paragraph, and what its front matter or page metadata say (each "" when unknown;
+    `date` is ISO 8601, YYYY-MM-DD). `content_hash`: SHA-256 hex of the file's bytes."""
+
     id: str
     title: str
     text: str
@@ -36,11 +42,14 @@ class Article:
     language: str = DEFAULT_LANGUAGE  # ISO 639-1
 
     def paragraph_text(self, paragraph: Paragraph) -> str:
+        """The text of `paragraph`, one of this article's."""
         return self.text[paragraph.start : paragraph.end]
 
 
 @dataclass(frozen=True)
 class Sentence:
+    """One sentence (bot/sentences.py): `text` is the article's text[start:end], word for word."""
+
     index: int  # position in the article's sentence list
     paragraph: int  # 1-based paragraph number
     start: int  # offsets into Article.text
@@ -50,6 +59,9 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Chunk:
+    """A passage: whole sentences of one paragraph (bot/chunking.py), embedded and searched
+    as one; `text` is the article's text[start:end]."""
+
     article_id: str
     title: str
     paragraph: int
@@ -139,6 +151,9 @@ class ArticleRecord:
 
 @dataclass(frozen=True)
 class Citation:
+    """Citation [n]: the quoted text of `article` at characters start:end of paragraph
+    `paragraph` (1-based), word for word, or a metadata field when `metadata` is set."""
+
     n: int
     article: str
     title: str
@@ -161,6 +176,7 @@ class Citation:
 
     @property
     def name(self) -> str:
+        """How the citation names its article: the label, else the title, else the id."""
         return self.label or self.title or self.article
 
     def to_json(self) -> dict[str, object]:
@@ -204,6 +220,11 @@ class ShortAnswer:
 
 @dataclass(frozen=True)
 class Answer:
+    """A reply to `question`: `text` is what is shown (the short answer, then the quoted
+    sentences with their [n] marks), or NOT_IN_ARTICLE when `abstained`, with the closest
+    passages in `related`. `confidence`: the chance (0…1) that the chosen sentence answers,
+    compared with the threshold to decide whether to abstain."""
+
     question: str
     text: str
     abstained: bool

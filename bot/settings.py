@@ -7,6 +7,7 @@ only its part (`Settings.core`), never the Discord token.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)  # the environment is read by from_env() alone
+        """Only the values given to the constructor: from_env() reads the environment and
+        `.env` itself (empty values unset, `.env` under the environment), so that
+        `Settings(...)` in tests never picks up the machine's environment."""
+        return (init_settings,)
 
     @classmethod
     def from_env(
@@ -109,7 +113,10 @@ class Settings(BaseSettings):
         """
         raw: dict[str, Any] = {}
         if dotenv_path is not None:
-            raw.update(DotEnvSettingsSource(cls, env_file=dotenv_path)())
+            try:
+                raw.update(DotEnvSettingsSource(cls, env_file=dotenv_path)())
+            except UnicodeDecodeError:
+                raise SettingsError(f"{dotenv_path} is not UTF-8 text") from None
         if environ is None:
             raw.update(EnvSettingsSource(cls)())
         else:
@@ -181,8 +188,10 @@ class Settings(BaseSettings):
             raise ValueError("MAX_QUESTION_CHARS must be at least 1")
         if self.max_article_bytes < 1:
             raise ValueError("MAX_ARTICLE_BYTES must be at least 1")
-        if self.cooldown_seconds < 0:
-            raise ValueError("COOLDOWN_SECONDS must not be negative")
+        if not 0 <= self.cooldown_seconds < math.inf:
+            raise ValueError("COOLDOWN_SECONDS must be a number of seconds, 0 or more")
+        if not 0 < self.url_timeout_seconds < math.inf:
+            raise ValueError("URL_TIMEOUT_SECONDS must be a number of seconds above 0")
         if self.shard_count is not None and self.shard_count < 1:
             raise ValueError("SHARD_COUNT must be at least 1")
         if self.shard_ids and self.shard_count is None:
@@ -209,4 +218,5 @@ def _settings_error(exc: ValidationError) -> SettingsError:
     name = str(error["loc"][0]) if error["loc"] else "?"
     annotation = Settings.model_fields[name].annotation if name in Settings.model_fields else None
     expected = _EXPECTED.get(name) or getattr(annotation, "__name__", None) or str(annotation)
+    expected = expected.removesuffix(" | None")  # "float | None": the None is "not set", not a value
     return SettingsError(f"{name.upper()} has a bad value: expected {expected}")

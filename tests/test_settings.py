@@ -24,6 +24,9 @@ def test_reads_env_and_dotenv(tmp_path: Path) -> None:
         ({"ABSTAIN_THRESHOLD": "2"}, "ABSTAIN_THRESHOLD"),
         ({"SHARD_IDS": "0"}, "SHARD_IDS"),
         ({"GUILD_ID": "abc"}, "GUILD_ID"),
+        ({"URL_TIMEOUT_SECONDS": "0"}, "URL_TIMEOUT_SECONDS"),
+        ({"URL_TIMEOUT_SECONDS": "nan"}, "URL_TIMEOUT_SECONDS"),
+        ({"COOLDOWN_SECONDS": "nan"}, "COOLDOWN_SECONDS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
@@ -54,3 +57,15 @@ def test_the_core_gets_its_part_without_the_token() -> None:
     assert settings.reveal_token() == "secret.token.value"
     assert settings.core.max_question_chars == 50
     assert "secret" not in repr(settings.core) and not hasattr(settings.core, "discord_token")
+
+
+def test_a_dotenv_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes(b"MODEL=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=r"\.env is not UTF-8 text"):
+        Settings.from_env({}, dotenv)
+
+
+def test_a_bad_number_names_its_type_without_none() -> None:
+    with pytest.raises(SettingsError, match=r"^ABSTAIN_THRESHOLD has a bad value: expected float$"):
+        Settings.from_env({"ABSTAIN_THRESHOLD": "abc"}, None)

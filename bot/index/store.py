@@ -267,7 +267,7 @@ class IndexStore:
         try:
             return self.load()
         except IndexUnusableError as exc:
-            if self.current_version() is not None:
+            if (self.index_dir / versions.CURRENT).exists():  # an index that is there but unusable
                 report.rebuilt_because = str(exc)
                 log.warning("rebuilding the index: %s", exc)
         return None

@@ -28,9 +28,9 @@ def current_version(index_dir: Path) -> Path | None:
         name = pointer.read_text().strip()
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise IndexUnusableError(f"cannot read {pointer}: {exc}") from exc
-    if not name or "/" in name or name.startswith("."):
+    if not name or "/" in name or "\0" in name or name.startswith("."):
         raise IndexUnusableError(f"{pointer} does not name a version folder")
     return index_dir / name
 

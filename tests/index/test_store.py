@@ -106,6 +106,19 @@ def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
         store.reindex(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("pointer", [b"\xff\xfe", b"v-1\x00x"])
+def test_an_unreadable_pointer_is_an_unusable_index_then_rebuilt(
+    corpus: Path, tmp_path: Path, pointer: bytes
+) -> None:
+    store = IndexStore(tmp_path / "index", FakeEmbedder())
+    store.reindex(corpus)
+    (tmp_path / "index" / "CURRENT").write_bytes(pointer)
+    with pytest.raises(IndexUnusableError, match="CURRENT"):
+        store.load()
+    assert "CURRENT" in store.reindex(corpus).rebuilt_because
+    assert store.load().article("china-first-woman-spacewalk") is not None
+
+
 @pytest.mark.parametrize(
     ("victim", "reason"),
     [

@@ -12,7 +12,7 @@ from bot.index import VectorOptions
 from tests.fakes import FakeEmbedder
 from tools import bench
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ROVER = """Rover finds ice
 
 The rover found ice near the south pole of the Moon on Tuesday. It drilled twice.
