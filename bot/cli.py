@@ -322,7 +322,7 @@ def reindex(runtime: Runtime, settings: Settings, full: bool) -> None:
 def add(runtime: Runtime, settings: Settings, source: str, replace: bool) -> None:
     """Copy an article file or URL into the corpus and index it."""
     core = runtime.core(settings, answers=False, update_index=False)
-    path = core.add(source, replace=replace)
+    path = core.corpus.add(source, replace=replace)
     print(f"added {path}; {core.reindex().summary()}")
 
 

@@ -152,16 +152,16 @@ def test_adding_a_file_of_the_same_name_with_other_text_needs_replace(
     core = ArticleQA(settings.core, FakeEmbedder())
     first = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 40 volunteers.\n"
     second = b"Lighthouse restored\n\nThe Old Point lighthouse was restored by 45 volunteers.\n"
-    path = core.add_bytes("lighthouse.txt", first)
-    assert core.add_bytes("lighthouse.txt", first) == path  # the same text again: nothing to replace
+    path = core.corpus.add_bytes("lighthouse.txt", first)
+    assert core.corpus.add_bytes("lighthouse.txt", first) == path  # the same text again: nothing to replace
     with pytest.raises(ArticleError, match="already in the corpus with other text; add it with --replace"):
-        core.add_bytes("lighthouse.txt", second)
+        core.corpus.add_bytes("lighthouse.txt", second)
     assert path.read_bytes() == first and not (settings.corpus_dir / ".removed").exists()
-    core.add_bytes("lighthouse.txt", second, replace=True)
+    core.corpus.add_bytes("lighthouse.txt", second, replace=True)
     assert path.read_bytes() == second
     assert (settings.corpus_dir / ".removed" / "lighthouse.txt").read_bytes() == first
     third = second.replace(b"45", b"50")
-    core.add_bytes("lighthouse.txt", third, replace=True)  # an older kept version is not overwritten
+    core.corpus.add_bytes("lighthouse.txt", third, replace=True)  # an older kept version is not overwritten
     assert (settings.corpus_dir / ".removed" / "lighthouse.2.txt").read_bytes() == second
 
 

@@ -161,14 +161,14 @@ def test_allow_private_urls_setting_lets_add_url_fetch(server: tuple[str, Served
     )
     core = ArticleQA(settings.core, FakeEmbedder())
     with pytest.raises(FetchError, match="private or local address"):
-        core.add_url(f"{base}/article")
+        core.corpus.add_url(f"{base}/article")
     assert not (tmp_path / "corpus").exists()
 
     allowed = Settings.from_env(
         {"ALLOW_PRIVATE_URLS": "true", "CORPUS_DIR": str(tmp_path / "corpus")}, dotenv_path=None
     )
     assert allowed.allow_private_urls is True
-    path = ArticleQA(allowed.core, FakeEmbedder()).add_url(f"{base}/article")
+    path = ArticleQA(allowed.core, FakeEmbedder()).corpus.add_url(f"{base}/article")
     assert path.read_bytes() == f"---\nurl: {base}/article\n---\n".encode() + PAGE
 
 

@@ -592,7 +592,7 @@ def _add_one(
     source = plan.workdir / "real" / "corpus" / article.file
     embedder.seconds = 0.0
     began = time.perf_counter()
-    core.add_file(source)
+    core.corpus.add_file(source)
     report = core.reindex()
     took = time.perf_counter() - began
     embedding = embedder.seconds

@@ -142,10 +142,10 @@ class OperatorsCog(commands.Cog, name="Operators"):
             await interaction.response.defer(thinking=True, ephemeral=True)
             if file is not None:
                 data = await file.read()
-                path = await asyncio.to_thread(self.bot.core.add_bytes, file.filename, data, replace)
+                path = await asyncio.to_thread(self.bot.core.corpus.add_bytes, file.filename, data, replace)
             else:
                 assert url is not None
-                path = await asyncio.to_thread(self.bot.core.add_url, url.strip(), replace)
+                path = await asyncio.to_thread(self.bot.core.corpus.add_url, url.strip(), replace)
             log.info("user %s added %s to the corpus", interaction.user.id, path.name)
             report = await self._reindex()
         await self._done(interaction, f"Added `{path.name}`.\n{reindex_text(report, self.bot.shared_index)}")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.corpus import CorpusFolder
 from bot.discord import ArticleBot
 from bot.engine import ArticleQA
 from bot.settings import Settings
@@ -151,7 +152,7 @@ async def test_article_add_from_a_url(
     )
     url = standin.add_page("bridge", page)
     allowed = bot_settings.with_overrides(allow_private_urls=True)
-    core.settings = allowed.core
+    core.corpus = CorpusFolder(allowed.core)
     async with running(core, allowed, standin):
         sent = await standin.answered(
             await standin.slash(OLIVIA_ID, "article", {"url": url}, subcommand="add")
