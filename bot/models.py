@@ -101,6 +101,7 @@ class ArticleRecord:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def to_json(self) -> dict[str, object]:
+        """The record as stored in articles.json: sentences and chunks as offsets, not text."""
         return {
             "id": self.id,
             "title": self.title,
@@ -120,6 +121,9 @@ class ArticleRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ArticleRecord:
+        """The record `to_json` wrote; sentence and chunk texts are cut from `text` by their
+        offsets. Raises KeyError, TypeError or ValueError on a malformed object (the index
+        reports those as an unusable index)."""
         text = str(data["text"])
         title = str(data["title"])
         article_id = str(data["id"])

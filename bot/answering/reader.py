@@ -81,7 +81,9 @@ class Reading:
 class Reader(Protocol):
     """Scores windows against a question; `context` is an earlier question and answer."""
 
-    def read(self, question: str, windows: Sequence[Window], context: str = "") -> list[Reading]: ...
+    def read(self, question: str, windows: Sequence[Window], context: str = "") -> list[Reading]:
+        """One Reading per window, in the windows' order (empty for no windows)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Encoder:
         self.pad = int(tokenizer.pad_token_id)
 
     def pieces(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Each text's word-piece ids and their (start, end) character offsets in it, no special tokens."""
         out = self.tokenizer(
             list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False
         )
@@ -124,6 +127,7 @@ class Encoder:
         ]
 
     def encode(self, question: str, windows: Sequence[Window], context: str = "") -> list[Encoded]:
+        """Each window as the network reads it, every part cut to its word-piece budget."""
         q_ids = self.pieces([question_text(question, context)])[0][0][:MAX_QUESTION_PIECES]
         texts = [w.previous for w in windows] + [w.sentence for w in windows]
         pieces = self.pieces(texts) if texts else []
@@ -233,6 +237,8 @@ class TrainedReader:
         self._torch = torch
 
     def read(self, question: str, windows: Sequence[Window], context: str = "") -> list[Reading]:
+        """One Reading per window from one int8 (or fp32) forward pass over all of them; `context`
+        (an earlier question and answer) is read after the question."""
         if not windows:
             return []
         encoded = self.encoder.encode(question, windows, context)

@@ -119,6 +119,7 @@ class IndexSnapshot:
 
     @property
     def passage_count(self) -> int:
+        """Passages (chunks) in this version: rows of the FAISS index and of `chunk_vectors`."""
         return len(self.chunk_article)
 
 
@@ -143,6 +144,7 @@ class ReindexReport:
 
     @property
     def changed_anything(self) -> bool:
+        """Whether the reindex added, changed or removed an article or rebuilt the index."""
         return bool(self.added or self.changed or self.removed or self.rebuilt_because)
 
     def summary(self) -> str:

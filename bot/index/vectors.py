@@ -104,6 +104,7 @@ class VectorIndex:
 
     @property
     def exact(self) -> bool:
+        """True for a flat (exact) index, False for an approximate IVF one."""
         return not isinstance(self._index, faiss.IndexIVF)
 
     def describe(self) -> dict[str, object]:
@@ -152,6 +153,7 @@ class VectorIndex:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
 
     def save(self, path: Path) -> None:
+        """Write the index to `path` (FAISS's own format); OSError when the disk refuses."""
         faiss.write_index(self._index, str(path))
 
     @classmethod
