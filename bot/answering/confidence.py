@@ -62,7 +62,10 @@ class ConfidenceModel:
     margin over "no answer" / 10), "dense" (cosine, -1…1), "coverage" (idf share of
     the question's terms in the sentence, 0…1), "ranking" (the retrieval ranking
     score), "kind" (1 when the sentence holds the kind of thing asked for, 0 when
-    not, 0.5 when the question asks for no particular kind).
+    not, 0.5 when the question asks for no particular kind), "qwords" (the question's
+    words / 10, at most 2: the reader's logit and span margin run lower for short
+    casual questions than for long formal ones about the same sentence, and with the
+    question's length beside them one threshold suits both).
     `threshold`: below it the bot abstains. `passages` and `candidates`: how much
     retrieval hands the reader. Fitted and chosen by tools/fit_confidence.py and
     stored in the reader's card; without a fit, the reader's logit alone at 0.5.
@@ -120,7 +123,13 @@ def reader_features(question: Question, candidate: ScoredSentence, reading: Read
         "coverage": candidate.features.get("coverage", 0.0),
         "ranking": candidate.score,
         "kind": has_kind,
+        "qwords": question_words(question.text),
     }
+
+
+def question_words(question: str) -> float:
+    """The confidence model's "qwords" feature: words in the question / 10, at most 2.0."""
+    return min(len(re.findall(r"\w+", question)), 20) / 10.0
 
 
 def similarity_features(
