@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -137,15 +137,7 @@ class Settings(BaseSettings):
     @property
     def core(self) -> CoreSettings:
         """The part the question-answering core needs (no token)."""
-        return CoreSettings(
-            corpus_dir=self.corpus_dir,
-            index_dir=self.index_dir,
-            max_question_chars=self.max_question_chars,
-            max_article_bytes=self.max_article_bytes,
-            url_timeout_seconds=self.url_timeout_seconds,
-            allow_private_urls=self.allow_private_urls,
-            abstain_threshold=self.abstain_threshold,
-        )
+        return CoreSettings(**{f.name: getattr(self, f.name) for f in fields(CoreSettings)})
 
     @classmethod
     def _validated(cls, values: Mapping[str, Any]) -> Settings:

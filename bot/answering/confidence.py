@@ -123,13 +123,8 @@ def reader_features(question: Question, candidate: ScoredSentence, reading: Read
         "coverage": candidate.features.get("coverage", 0.0),
         "ranking": candidate.score,
         "kind": has_kind,
-        "qwords": question_words(question.text),
+        "qwords": min(question.word_count, 20) / 10.0,
     }
-
-
-def question_words(question: str) -> float:
-    """The confidence model's "qwords" feature: words in the question / 10, at most 2.0."""
-    return min(len(re.findall(r"\w+", question)), 20) / 10.0
 
 
 def similarity_features(

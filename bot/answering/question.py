@@ -38,6 +38,7 @@ class Question:
     language: str
     tokens: list[str]
     words: frozenset[str]
+    word_count: int
     asks: str
     quantity: str | None
     weights: Mapping[str, float]
@@ -47,6 +48,7 @@ class Question:
     def analyse(cls, text: str, retriever: HybridRetriever) -> Question:
         """`text` analysed against the snapshot that `retriever` searches."""
         tokens = retriever.tokens(text)
+        words = re.findall(r"\w+", text)
         n = retriever.sentences.size
         df = retriever.sentences.df
         weights = {}
@@ -58,7 +60,8 @@ class Question:
             text,
             retriever.question_language(text),
             tokens,
-            frozenset(w.lower() for w in re.findall(r"\w+", text)),
+            frozenset(w.lower() for w in words),
+            len(words),
             asks_for(text),
             asked_quantity(text),
             weights,
