@@ -80,7 +80,19 @@ class Settings(BaseSettings):
     operator_user_ids: Ids = ()
     allowed_channel_ids: Ids = ()
     cooldown_seconds: float = 10.0
+    # A JSON-lines file of 👍/👎 votes from before the database; imported into it once.
     feedback_log: UserPath = Path("feedback.jsonl")
+    # The operators' database (question log, votes, feeds, pins): a SQLAlchemy URL,
+    # e.g. sqlite:///data/article-bot.db (the default) or postgresql://user:pw@host/db.
+    database_url: SecretStr = SecretStr("sqlite:///data/article-bot.db")
+    # Record every question asked on Discord (the CLI's ask/chat only with --log).
+    log_questions: bool = True
+    # Logged questions and votes older than this many days are deleted; 0 keeps them.
+    log_retention_days: int = 90
+    # The secret mixed into the hashes of user ids; None: one kept in the database.
+    log_salt: SecretStr | None = None
+    # Minutes between two polls of the followed feeds (`feeds add`).
+    feed_poll_minutes: float = 30.0
     shard_count: int | None = None
     shard_ids: Ids = ()
     discord_api_base: str = ""
@@ -129,6 +141,10 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced (None values are ignored); SettingsError if invalid."""
         return self._validated({**dict(self), **{k: v for k, v in changes.items() if v is not None}})
+
+    def reveal_database_url(self) -> str:
+        """DATABASE_URL in clear (it may hold a password), for opening the database alone."""
+        return self.database_url.get_secret_value()
 
     def reveal_token(self) -> str:
         """The Discord token in clear, for discord.py alone ("" when unset)."""
@@ -184,6 +200,10 @@ class Settings(BaseSettings):
             raise ValueError("COOLDOWN_SECONDS must be a number of seconds, 0 or more")
         if not 0 < self.url_timeout_seconds < math.inf:
             raise ValueError("URL_TIMEOUT_SECONDS must be a number of seconds above 0")
+        if self.log_retention_days < 0:
+            raise ValueError("LOG_RETENTION_DAYS must be a number of days, 0 (keep) or more")
+        if not 0 < self.feed_poll_minutes < math.inf:
+            raise ValueError("FEED_POLL_MINUTES must be a number of minutes above 0")
         if self.shard_count is not None and self.shard_count < 1:
             raise ValueError("SHARD_COUNT must be at least 1")
         if self.shard_ids and self.shard_count is None:
@@ -198,6 +218,8 @@ _EXPECTED = {
         ("operator_role_ids", "operator_user_ids", "allowed_channel_ids", "shard_ids"), "ids, comma-separated"
     ),
     "discord_token": "a token",
+    "database_url": "a database URL",
+    "log_salt": "a secret",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
 }
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypedDict
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.db.questions import AskedQuestion
 from bot.discord.access import ChannelNotAllowed, OnCooldown, channel_allowed, cooldown_notice
 from bot.discord.conversations import FOLLOW_UP_SECONDS
 from bot.discord.errors import NO_MENTIONS
@@ -99,14 +102,25 @@ class AskingCog(QuestionCommands, name="Asking"):
                 notice = cooldown_notice(retry_after)
                 await message.reply(notice, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
+        started = time.perf_counter()
         async with message.channel.typing():
             answer = await asyncio.to_thread(
                 self.bot.core.ask, question, None, context or "", context_optional=optional
             )
             sent = await reply_to_message(message, answer_pages(answer), self.bot.feedback_view)
+        asked = AskedQuestion(
+            question,
+            answer,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            follow_up=context is not None and not optional,
+            **where_asked(message.guild, message.channel, message.author.id),
+        )
         answered = AnsweredQuestion(question, answer)
-        self.bot.answers.remember((m.id for m in sent), answered)
+        self.bot.answers.remember((m.id for m in sent), answered)  # at once: a reply may follow
         self.bot.conversations.remember(message.channel.id, message.author.id, answered)
+        question_id = await self.bot.log_question(asked, [m.id for m in sent])
+        if question_id is not None:
+            self.bot.answers.remember((m.id for m in sent), replace(answered, question_id=question_id))
 
     def _follow_up_context(self, message: discord.Message, bot_id: int) -> str | None:
         """The earlier question and answer when `message` replies to an answer or is in
@@ -148,14 +162,46 @@ class AskingCog(QuestionCommands, name="Asking"):
         question = check_question(question, self.bot.settings.max_question_chars)
         if article is not None:
             resolve_article(self.bot.core, article)
+        started = time.perf_counter()
         await interaction.response.defer(thinking=True, ephemeral=private)
         answer = await asyncio.to_thread(self.bot.core.ask, question, article)
         pages = answer_pages(answer, question_heading(question))
         sent = await send_pages(interaction, pages, ephemeral=private, view=self.bot.feedback_view)
-        answered = AnsweredQuestion(question, answer)
+        asked = AskedQuestion(
+            question,
+            answer,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            article=article,
+            **where_asked(interaction.guild, interaction.channel, interaction.user.id),
+        )
+        answered = AnsweredQuestion(question, answer, article=article)
         self.bot.answers.remember((m.id for m in sent), answered)
         if interaction.channel_id is not None and not private:
             self.bot.conversations.remember(interaction.channel_id, interaction.user.id, answered)
+        question_id = await self.bot.log_question(asked, [m.id for m in sent])
+        if question_id is not None:
+            self.bot.answers.remember((m.id for m in sent), replace(answered, question_id=question_id))
+
+
+class Where(TypedDict):
+    """Where a question was asked, as AskedQuestion takes it."""
+
+    guild_id: int | None
+    channel_id: int | None
+    thread_id: int | None
+    user_id: int
+
+
+def where_asked(guild: discord.Guild | None, channel: object, user_id: int) -> Where:
+    """The guild, channel, thread and user ids of a question: a thread's channel is its parent."""
+    thread = channel if isinstance(channel, discord.Thread) else None
+    channel_id = thread.parent_id if thread is not None else getattr(channel, "id", None)
+    return Where(
+        guild_id=guild.id if guild is not None else None,
+        channel_id=channel_id,
+        thread_id=thread.id if thread is not None else None,
+        user_id=user_id,
+    )
 
 
 def check_question_place(bot: ArticleBot, interaction: discord.Interaction) -> None:

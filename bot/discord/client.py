@@ -22,21 +22,24 @@ import numpy as np
 from discord import app_commands
 from discord.ext import commands
 
+from bot.db import Database
+from bot.db.questions import AskedQuestion, QuestionLog
 from bot.discord.access import Cooldowns
 from bot.discord.asking import AskingCog
 from bot.discord.conversations import Conversations
 from bot.discord.endpoints import ApiEndpoints
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error, answer_message_error
-from bot.discord.feedback import AnswerMemory, FeedbackLog, FeedbackView
+from bot.discord.feedback import AnswerMemory, FeedbackView
 from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
 from bot.engine import ArticleQA
-from bot.errors import IndexUnusableError, StartError
+from bot.errors import IndexUnusableError, StartError, StorageError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 INDEX_POLL_SECONDS = 30.0  # how often the bot looks for an index version written by another process
+EXPIRY_SECONDS = 3600.0  # how often logged questions older than LOG_RETENTION_DAYS are deleted
 
 
 class ArticleCommandTree(app_commands.CommandTree):
@@ -52,6 +55,7 @@ class ArticleBot(commands.Bot):
         core: ArticleQA,
         settings: Settings,
         *,
+        db: Database | None = None,
         message_content: bool = True,
         index_poll_seconds: float = INDEX_POLL_SECONDS,
         **options: Any,
@@ -73,10 +77,12 @@ class ArticleBot(commands.Bot):
         self.cooldowns = Cooldowns(settings.cooldown_seconds)
         self.answers = AnswerMemory()
         self.conversations = Conversations()
-        self.feedback = FeedbackLog(settings.feedback_log)
-        self.feedback_view = FeedbackView(self.feedback, self.answers)
+        self.db = db if db is not None else open_database(settings)
+        self.questions = QuestionLog(self.db)
+        self.feedback_view = FeedbackView(self.questions, self.answers)
         self.index_poll_seconds = index_poll_seconds
         self._index_watch: asyncio.Task[None] | None = None
+        self._upkeep: asyncio.Task[None] | None = None
 
     @property
     def shared_index(self) -> bool:
@@ -92,10 +98,15 @@ class ArticleBot(commands.Bot):
         await self.add_cog(QuickFactsCog(self))
         await self.add_cog(OperatorsCog(self))
         self.add_view(self.feedback_view)  # persistent: votes work on answers sent before a restart
+        try:
+            await asyncio.to_thread(self.questions.import_feedback, self.settings.feedback_log)
+        except StorageError as exc:
+            log.warning("the old feedback log was not imported: %s", exc)
 
     async def on_ready(self) -> None:
         if self._index_watch is None:  # on_ready comes again after a reconnect
             self._index_watch = asyncio.create_task(self._watch_index())
+            self._upkeep = asyncio.create_task(self._expire_log())
         user = self.user
         log.info(
             "connected as %s (id %s) to %d server(s); shards %s; Message Content intent %s",
@@ -119,8 +130,9 @@ class ArticleBot(commands.Bot):
         await answer_message_error(message, error, event_method)
 
     async def close(self) -> None:
-        if self._index_watch is not None:
-            self._index_watch.cancel()
+        for task in (self._index_watch, self._upkeep):
+            if task is not None:
+                task.cancel()
         try:
             await super().close()
         finally:
@@ -143,6 +155,26 @@ class ArticleBot(commands.Bot):
             except Exception:
                 log.exception("could not load a newer index; still serving %s", self._loaded_version())
 
+    async def log_question(self, asked: AskedQuestion, message_ids: list[int]) -> int | None:
+        """Record a question in the question log (when LOG_QUESTIONS is on); its row id,
+        or None when not logged. A database failure is logged and never stops an answer."""
+        if not self.settings.log_questions:
+            return None
+        try:
+            return await asyncio.to_thread(self.questions.record, asked, message_ids)
+        except StorageError:
+            log.exception("could not log a question")
+            return None
+
+    async def _expire_log(self) -> None:
+        """Delete logged questions and votes older than LOG_RETENTION_DAYS, now and hourly."""
+        while True:
+            try:
+                await asyncio.to_thread(self.questions.expire, self.settings.log_retention_days)
+            except StorageError:
+                log.exception("could not expire old logged questions")
+            await asyncio.sleep(EXPIRY_SECONDS)
+
     def _loaded_version(self) -> Path | None:
         try:
             return self.core.snapshot.path
@@ -154,23 +186,36 @@ class ShardedArticleBot(ArticleBot, commands.AutoShardedBot):
     """The same bot with several gateway shards (SHARD_COUNT, and SHARD_IDS for this process)."""
 
 
+def open_database(settings: Settings) -> Database:
+    """The operators' database of DATABASE_URL (LOG_SALT for the user hashes); StorageError."""
+    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
+    return Database(settings.reveal_database_url(), salt=salt)
+
+
 def create_bot(
-    core: ArticleQA, settings: Settings, *, message_content: bool = True, **options: Any
+    core: ArticleQA,
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    message_content: bool = True,
+    **options: Any,
 ) -> ArticleBot:
-    """The bot for these settings; `options` go to discord.py (e.g. guild_ready_timeout)."""
+    """The bot for these settings; `db`: the operators' database (None: opened from
+    DATABASE_URL); `options` go to discord.py (e.g. guild_ready_timeout)."""
     if settings.shard_count is not None:
         return ShardedArticleBot(
             core,
             settings,
+            db=db,
             message_content=message_content,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) or None,
             **options,
         )
-    return ArticleBot(core, settings, message_content=message_content, **options)
+    return ArticleBot(core, settings, db=db, message_content=message_content, **options)
 
 
-async def run_bot(core: ArticleQA, settings: Settings, **options: Any) -> None:
+async def run_bot(core: ArticleQA, settings: Settings, db: Database | None = None, **options: Any) -> None:
     """Run until closed or cancelled.
 
     The Message Content intent is requested; when Discord refuses it (close code
@@ -178,8 +223,9 @@ async def run_bot(core: ArticleQA, settings: Settings, **options: Any) -> None:
     mentions.
     """
     message_content = True
+    db = db if db is not None else await asyncio.to_thread(open_database, settings)
     while True:
-        bot = create_bot(core, settings, message_content=message_content, **options)
+        bot = create_bot(core, settings, db=db, message_content=message_content, **options)
         try:
             async with bot:
                 await bot.start(settings.reveal_token())
@@ -266,7 +312,7 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
     to an hour to reach every server.
     """
     core = ArticleQA(settings.core, _NoModel())
-    bot = create_bot(core, settings, message_content=False)
+    bot = create_bot(core, settings, db=Database("sqlite://"), message_content=False)  # unused
     try:
         async with bot:
             await bot.login(settings.reveal_token())  # runs setup_hook, which builds the tree

@@ -1,4 +1,4 @@
-"""👍/👎 on answers, appended to a JSON-lines file the operators can read.
+"""👍/👎 on answers, recorded in the operators' database (bot/db/questions.py).
 
 The buttons belong to one persistent view (fixed custom ids, no timeout),
 registered at start, so votes on answers sent before a restart still count.
@@ -9,18 +9,15 @@ recent answers; for older messages the vote records the message's own text.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import discord
 
+from bot.db.questions import QuestionLog, Vote
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error
 from bot.models import Answer
 
@@ -32,10 +29,13 @@ VOTE_DOWN = "article-bot:feedback:down"
 
 @dataclass(frozen=True)
 class AnsweredQuestion:
-    """A question as the core was asked it, and the answer it gave."""
+    """A question as the core was asked it, and the answer it gave; `question_id`: its
+    row in the question log (None when not logged). `article`: the article it was put to."""
 
     question: str
     answer: Answer
+    question_id: int | None = None
+    article: str | None = None
 
 
 class AnswerMemory:
@@ -58,60 +58,36 @@ class AnswerMemory:
         return self._items.get(message_id)
 
 
-class FeedbackLog:
-    """Appends one JSON object per line; safe to call from several threads."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def append(self, entry: dict[str, Any]) -> None:
-        """Append `entry` (JSON-serialisable) as one line, creating the folder; raises OSError."""
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
-
-
-def vote_entry(
+def vote_of(
     vote: str, user_id: int, message: discord.Message | None, known: AnsweredQuestion | None
-) -> dict[str, Any]:
-    """The feedback log line for a `vote` ("up" or "down") by `user_id` on `message`: ids as
-    strings, an ISO 8601 UTC time to the second, and the question, answer and citations
-    (from `known`, else what the message itself shows)."""
-    entry: dict[str, Any] = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "vote": vote,
-        "user_id": str(user_id),
-        "message_id": str(message.id) if message else None,
-        "channel_id": str(message.channel.id) if message else None,
-        "guild_id": str(message.guild.id) if message and message.guild else None,
-    }
+) -> Vote:
+    """The `vote` ("up" or "down") by `user_id` on `message`, with the question and answer
+    it is about: from `known`, else what the message itself shows (sent before a restart)."""
     if known is not None:
-        entry.update(
-            question=known.question,
-            answer=known.answer.text,
-            abstained=known.answer.abstained,
-            citations=[c.to_json() for c in known.answer.citations or known.answer.related],
-        )
-    else:  # sent before a restart: keep what the message itself shows
+        question, answer, abstained = known.question, known.answer.text, known.answer.abstained
+    else:
         referenced = message.reference.resolved if message and message.reference else None
-        entry.update(
-            question=referenced.content if isinstance(referenced, discord.Message) else "",
-            answer=message.content if message else "",
-            abstained=None,
-            citations=[],
-        )
-    return entry
+        question = referenced.content if isinstance(referenced, discord.Message) else ""
+        answer, abstained = (message.content if message else ""), None
+    return Vote(
+        vote=vote,
+        user_id=user_id,
+        message_id=message.id if message else None,
+        channel_id=message.channel.id if message else None,
+        guild_id=message.guild.id if message and message.guild else None,
+        question=question,
+        answer=answer,
+        abstained=abstained,
+        question_id=known.question_id if known is not None else None,
+    )
 
 
 class FeedbackView(discord.ui.View):
     """The two vote buttons under an answer."""
 
-    def __init__(self, feedback: FeedbackLog, memory: AnswerMemory) -> None:
+    def __init__(self, questions: QuestionLog, memory: AnswerMemory) -> None:
         super().__init__(timeout=None)
-        self.feedback = feedback
+        self.questions = questions
         self.memory = memory
 
     @discord.ui.button(emoji="\N{THUMBS UP SIGN}", style=discord.ButtonStyle.secondary, custom_id=VOTE_UP)
@@ -129,9 +105,9 @@ class FeedbackView(discord.ui.View):
     async def _vote(self, interaction: discord.Interaction, vote: str) -> None:
         message = interaction.message
         known = self.memory.get(message.id) if message else None
-        entry = vote_entry(vote, interaction.user.id, message, known)
-        await asyncio.to_thread(self.feedback.append, entry)
-        log.info("feedback %s from user %s on message %s", vote, interaction.user.id, entry["message_id"])
+        recorded = vote_of(vote, interaction.user.id, message, known)
+        await asyncio.to_thread(self.questions.record_vote, recorded)
+        log.info("feedback %s on message %s", vote, message.id if message else "?")
         emoji = "\N{THUMBS UP SIGN}" if vote == "up" else "\N{THUMBS DOWN SIGN}"
         await interaction.response.send_message(
             f"Thanks, your {emoji} is recorded.", ephemeral=True, allowed_mentions=NO_MENTIONS

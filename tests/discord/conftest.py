@@ -45,6 +45,7 @@ def bot_settings(settings: Settings, standin: DiscordStandIn, tmp_path: Path) ->
         discord_gateway_url=standin.gateway_url,
         cooldown_seconds=0,
         feedback_log=tmp_path / "feedback.jsonl",
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         operator_role_ids=(OPERATOR_ROLE_ID,),
     )
 
