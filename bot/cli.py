@@ -8,6 +8,7 @@ becomes one line on stderr (`error: …`) and exit 1.
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import json
 import logging
@@ -384,6 +385,37 @@ def status(runtime: Runtime, settings: Settings) -> None:
     except CorpusError as exc:
         changed = str(exc)
     print(f"up to date: {'no, ' + changed if changed else 'yes'}")
+
+
+# ---- the question log -----------------------------------------------------------------
+
+
+@command("report", "python -m bot report --since 24h   (or --json, --csv > report.csv)")
+@click.option("--since", default="7d", show_default=True, metavar="PERIOD",
+              help="the questions of the last PERIOD: 30m, 24h, 7d, 2w")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="print CSV: one table; its `section` column says which part"
+)
+def report(runtime: Runtime, settings: Settings, since: str, as_json: bool, as_csv: bool) -> None:
+    """What was asked and not answered: abstentions grouped by meaning, answers voted down,
+    the most asked questions, the abstention rate by day and usage by article."""
+    from bot import insights
+
+    if as_json and as_csv:
+        raise CommandError("give --json or --csv, not both")
+    period = insights.parse_since(since)
+    db = insights.open_log(settings)
+    try:
+        found = insights.build_report(db, functools.partial(runtime.embedder_factory, settings.model), period)
+    finally:
+        db.close()
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+    elif as_csv:
+        csv.writer(sys.stdout).writerows(found.csv_rows())
+    else:
+        print(insights.report_text(found, terminal_width()))
 
 
 # ---- measuring (from a clone of the project: the code is in tools/) ------------------
