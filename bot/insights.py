@@ -54,17 +54,18 @@ _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "wee
 MAX_PERIOD = timedelta(days=3660)
 
 
-def parse_since(text: str) -> timedelta:
+def parse_since(text: str, option: str = "--since") -> timedelta:
     """A period such as "7d", "24h", "30m" or "2w" (minutes, hours, days, weeks; a whole
-    number from 1). Raises CommandError (a UserError) naming the accepted forms."""
+    number from 1, at most 3,660 days). Raises CommandError (a UserError) naming the
+    `option` it was given in and the accepted forms."""
     match = _PERIOD.fullmatch(text or "")
     if match is None or int(match.group(1)) == 0:
         raise CommandError(
-            f"--since {text!r} is not a period: give a whole number and a unit, e.g. 30m, 24h, 7d or 2w"
+            f"{option} {text!r} is not a period: give a whole number and a unit, e.g. 30m, 24h, 7d or 2w"
         )
     period = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
     if period > MAX_PERIOD:
-        raise CommandError(f"--since {text!r} is too long: at most {MAX_PERIOD.days} days")
+        raise CommandError(f"{option} {text!r} is too long: at most {MAX_PERIOD.days} days")
     return period
 
 
@@ -339,8 +340,10 @@ def build_report(
     since: timedelta,
     now: datetime | None = None,
     max_clustered: int = MAX_CLUSTERED,
+    guild_id: int | None = None,
 ) -> Report:
-    """The report over the questions logged in the `since` before `now` (default: now).
+    """The report over the questions logged in the `since` before `now` (default: now);
+    with `guild_id`, only those asked (and votes cast) in that Discord server.
 
     `embedder`: gives the embedding model the bot answers with; called only when
     there are abstained questions to group. Raises StorageError when the database
@@ -351,6 +354,8 @@ def build_report(
     start = until - since
     q = schema.questions
     in_period = sa.and_(q.c.asked_at >= start, q.c.asked_at <= until)
+    if guild_id is not None:
+        in_period = sa.and_(in_period, q.c.guild_id == str(guild_id))
     with db.begin() as connection:
         logged = [
             _Logged(int(r.id), r.asked_at, str(r.question), bool(r.abstained))
@@ -358,7 +363,7 @@ def build_report(
                 sa.select(q.c.id, q.c.asked_at, q.c.question, q.c.abstained).where(in_period).order_by(q.c.id)
             )
         ]
-        down_votes, down_vote_count = _down_votes(connection, start, until)
+        down_votes, down_vote_count = _down_votes(connection, start, until, guild_id)
         articles = _article_usage(connection, in_period)
         abstained = [item for item in logged if item.abstained]
         recent = (
@@ -387,9 +392,13 @@ def build_report(
     )
 
 
-def _down_votes(connection: sa.Connection, start: datetime, until: datetime) -> tuple[list[DownVote], int]:
+def _down_votes(
+    connection: sa.Connection, start: datetime, until: datetime, guild_id: int | None
+) -> tuple[list[DownVote], int]:
     v, q = schema.votes, schema.questions
     down = sa.and_(v.c.vote == "down", v.c.voted_at >= start, v.c.voted_at <= until)
+    if guild_id is not None:
+        down = sa.and_(down, v.c.guild_id == str(guild_id))
     count = int(connection.execute(sa.select(sa.func.count()).select_from(v).where(down)).scalar_one())
     rows = connection.execute(
         sa.select(

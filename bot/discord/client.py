@@ -30,6 +30,7 @@ from bot.discord.conversations import Conversations
 from bot.discord.endpoints import ApiEndpoints
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error, answer_message_error
 from bot.discord.feedback import AnswerMemory, FeedbackView
+from bot.discord.insights import InsightsCog
 from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
 from bot.engine import ArticleQA
@@ -97,6 +98,7 @@ class ArticleBot(commands.Bot):
         await self.add_cog(AskingCog(self))
         await self.add_cog(QuickFactsCog(self))
         await self.add_cog(OperatorsCog(self))
+        await self.add_cog(InsightsCog(self))
         self.add_view(self.feedback_view)  # persistent: votes work on answers sent before a restart
         try:
             await asyncio.to_thread(self.questions.import_feedback, self.settings.feedback_log)
