@@ -162,9 +162,9 @@ async def test_sync_from_the_command_line(standin: DiscordStandIn, tmp_path: Pat
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     output = stdout.decode() + stderr.decode()
     assert process.returncode == 0, output
-    assert f"synced 8 commands to server {GUILD_ID}" in stdout.decode()
+    assert f"synced 9 commands to server {GUILD_ID}" in stdout.decode()
     assert standin.token not in output
-    assert len(standin.commands[str(GUILD_ID)]) == 8
+    assert len(standin.commands[str(GUILD_ID)]) == 9
 
 
 @pytest.mark.model
