@@ -34,6 +34,7 @@ from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
 from bot.engine import ArticleQA
 from bot.errors import IndexUnusableError, StartError, StorageError
+from bot.pins import PinStore
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class ArticleBot(commands.Bot):
         self.conversations = Conversations()
         self.db = db if db is not None else open_database(settings)
         self.questions = QuestionLog(self.db)
+        self.pins = PinStore(self.db)
         self.feedback_view = FeedbackView(self.questions, self.answers)
         self.index_poll_seconds = index_poll_seconds
         self._index_watch: asyncio.Task[None] | None = None
