@@ -22,7 +22,7 @@ import numpy as np
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.db.questions import AskedQuestion, QuestionLog
 from bot.discord.access import Cooldowns
 from bot.discord.asking import AskingCog
@@ -186,12 +186,6 @@ class ArticleBot(commands.Bot):
 
 class ShardedArticleBot(ArticleBot, commands.AutoShardedBot):
     """The same bot with several gateway shards (SHARD_COUNT, and SHARD_IDS for this process)."""
-
-
-def open_database(settings: Settings) -> Database:
-    """The operators' database of DATABASE_URL (LOG_SALT for the user hashes); StorageError."""
-    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
-    return Database(settings.reveal_database_url(), salt=salt)
 
 
 def create_bot(
