@@ -149,11 +149,11 @@ class PinStore:
 @dataclass(frozen=True)
 class Focus:
     """The article a question is put to first, and why: "named" (the asker named it:
-    only that article is asked), "pin" (the channel's pinned article) or "thread" (the
+    only that article is asked), "pin" (the channel's pinned article) or "follow-up" (the
     article of the answer the question follows up on)."""
 
     article: str
-    reason: Literal["named", "pin", "thread"]
+    reason: Literal["named", "pin", "follow-up"]
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def ask_focused(
 
     The answer of all articles is kept only when it answers; otherwise the focus
     article's abstention is returned. A "named" focus is asked alone. A pin or
-    thread focus on an article no longer in the index is ignored (`missing`).
+    follow-up focus on an article no longer in the index is ignored (`missing`).
     `context` and `context_optional` go to `ArticleQA.ask`, which raises what it
     raises (QuestionError for a bad question, or a named article not indexed).
     Blocking: run it off the event loop.

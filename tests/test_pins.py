@@ -177,7 +177,7 @@ def test_another_article_answers_when_the_focus_does_not_say(bridges: ArticleQA)
 
 
 def test_when_no_article_says_the_focus_articles_abstention_is_kept(bridges: ArticleQA) -> None:
-    found = ask_focused(bridges, "How often do the ferries run?", Focus("mill-bridge", "thread"))
+    found = ask_focused(bridges, "How often do the ferries run?", Focus("mill-bridge", "follow-up"))
     assert found.answer.abstained and not found.elsewhere
     assert found.asked == found.source == "mill-bridge"
     assert all(c.article == "mill-bridge" for c in found.answer.related)
@@ -194,3 +194,19 @@ def test_a_named_article_is_asked_alone(bridges: ArticleQA) -> None:
     assert found.answer.abstained and not found.elsewhere and found.source == "mill-bridge"
     with pytest.raises(QuestionError, match="no article 'old-story'"):
         ask_focused(bridges, PAINTED, Focus("old-story", "named"))
+
+
+def test_the_pinned_article_first_with_the_real_model(
+    real_embedder, real_reader, settings: Settings, corpus: Path
+) -> None:
+    """The same with the bundled model and the trained reader (marked `model`)."""
+    write_bridges(corpus)
+    reader, confidence = real_reader
+    core = ArticleQA(settings.core, real_embedder, reader=reader, confidence=confidence)
+    core.open()
+    harbour = ask_focused(core, REOPEN, Focus("harbour-bridge", "pin"))
+    assert "2 June" in harbour.answer.text and "14 March" not in harbour.answer.text
+    mill = ask_focused(core, REOPEN, Focus("mill-bridge", "pin"))
+    assert "14 March" in mill.answer.text and "2 June" not in mill.answer.text
+    painted = ask_focused(core, PAINTED, Focus("mill-bridge", "pin"))
+    assert painted.elsewhere and painted.source == "harbour-bridge" and "Mara Olsen" in painted.answer.text

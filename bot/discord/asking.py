@@ -122,7 +122,7 @@ class AskingCog(QuestionCommands, name="Asking"):
         started = time.perf_counter()
         async with message.channel.typing():
             if follow_up is not None and follow_up.article is not None:
-                focus: Focus | None = Focus(follow_up.article, "thread")
+                focus: Focus | None = Focus(follow_up.article, "follow-up")
             else:
                 focus = await pinned_focus(self.bot, message.channel)
             focused = await asyncio.to_thread(

@@ -283,7 +283,7 @@ def cited_answer(title: str, text: str = "It reopens in June. [1]") -> Answer:
 
 def test_the_note_names_the_article_that_answered() -> None:
     answer = cited_answer("Harbour *Bridge* closed")
-    thread = FocusedAnswer(answer, Focus("mill", "thread"), "other", elsewhere=True)
+    thread = FocusedAnswer(answer, Focus("mill", "follow-up"), "other", elsewhere=True)
     assert focus_note(thread) == (
         "*The article of the earlier answer does not say; from Harbour \\*Bridge\\* closed:*"
     )
@@ -291,7 +291,7 @@ def test_the_note_names_the_article_that_answered() -> None:
     assert focus_note(pinned).startswith("*The pinned article does not say; from Harbour")
     assert focus_note(FocusedAnswer(answer, Focus("mill", "pin"), "mill")) == ""
     assert focus_note(FocusedAnswer(answer, None, "other")) == ""
-    assert focus_note(FocusedAnswer(answer, Focus("gone", "thread"), "other", missing=True)) == ""
+    assert focus_note(FocusedAnswer(answer, Focus("gone", "follow-up"), "other", missing=True)) == ""
 
 
 def test_the_note_keeps_the_answer_within_discord_limits() -> None:
