@@ -216,7 +216,7 @@ def ask_focused(
     first = core.ask(question, focus.article, context, context_optional=context_optional)
     if not first.abstained or len(core.snapshot.articles) < 2:
         return FocusedAnswer(first, focus, focus.article)
-    wider = core.ask(question, None, context, context_optional=context_optional)
+    wider = core.ask(question, None, context, context_optional=context_optional, again=True)
     source = answer_source(wider, None)
     if wider.abstained or source is None:
         return FocusedAnswer(first, focus, focus.article)

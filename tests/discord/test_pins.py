@@ -34,10 +34,15 @@ class RecordingQA(ArticleQA):
     calls: list[tuple[str, str | None, str]]
 
     def ask(
-        self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+        self,
+        question: str,
+        article: str | None = None,
+        context: str = "",
+        context_optional: bool = False,
+        **options: Any,
     ) -> Any:
         self.calls.append((question, article, context))
-        return super().ask(question, article, context, context_optional)
+        return super().ask(question, article, context, context_optional, **options)
 
 
 @pytest.fixture
@@ -137,6 +142,7 @@ async def test_another_article_answers_what_the_pinned_one_does_not_say(
 ) -> None:
     await pin(standin, "mill-bridge")
     core.calls.clear()
+    counted = core.questions_answered
     by_mention = await ask_by_mention(standin, PAINTED)
     by_slash = await ask_by_slash(standin, {"question": PAINTED})
     assert by_mention.startswith(f"{PINNED_DOES_NOT_SAY}\nThe bridge was painted green by the artist Mara")
@@ -145,6 +151,7 @@ async def test_another_article_answers_what_the_pinned_one_does_not_say(
         assert f"**[1]** {HARBOUR_TITLE}, paragraph 3" in text
     # The pinned article first, then all of them.
     assert [(q, a) for q, a, _ in core.calls] == [(PAINTED, "mill-bridge"), (PAINTED, None)] * 2
+    assert core.questions_answered == counted + 2  # two questions, each asked twice, counted once
 
     # What the pinned article says needs no note.
     text = await ask_by_mention(standin, "How much did the repairs cost?")
