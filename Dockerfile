@@ -31,7 +31,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     CORPUS_DIR=/app/corpus \
     INDEX_DIR=/app/index \
-    FEEDBACK_LOG=/app/data/feedback.jsonl
+    FEEDBACK_LOG=/app/data/feedback.jsonl \
+    DATABASE_URL=sqlite:////app/data/article-bot.db
 RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /app/corpus /app/index /app/data \
     && chown bot:bot /app /app/corpus /app/index /app/data

@@ -17,6 +17,7 @@ import signal
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,8 +171,14 @@ def command(name: str, example: str) -> Callable[[Callable[..., None]], click.Co
 @click.argument("questions", nargs=-1, metavar="[QUESTION]...")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object per question")
 @click.option("--article", metavar="ID", help="answer from this article only")
+@click.option("--log", "log_questions", is_flag=True, help="record the questions in the question log")
 def ask(
-    runtime: Runtime, settings: Settings, questions: tuple[str, ...], as_json: bool, article: str | None
+    runtime: Runtime,
+    settings: Settings,
+    questions: tuple[str, ...],
+    as_json: bool,
+    article: str | None,
+    log_questions: bool,
 ) -> None:
     """Answer questions (one per argument, or one per line of standard input)."""
     if len(questions) == 1:
@@ -182,15 +189,19 @@ def ask(
             _print_error(questions[0], exc, as_json)
             raise SystemExit(1) from None
     asked: Iterable[str] = questions or (line.rstrip("\n") for line in sys.stdin if line.strip())
+    record = _question_recorder(settings) if log_questions else None
     core = runtime.core(settings)
     failures = 0
     for question in asked:
+        started = time.perf_counter()
         try:
             answer = core.ask(question, article=article)
         except QuestionError as exc:
             failures += 1
             _print_error(question, exc, as_json)
             continue
+        if record is not None:
+            record(question, answer, started, article=article)
         _print_answer(answer, as_json)
     if failures:
         raise SystemExit(1)
@@ -209,14 +220,41 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
 
 
+Recorder = Callable[..., None]
+
+
+def _question_recorder(settings: Settings) -> Recorder:
+    """A function that records (question, answer, perf_counter() when asked, article=,
+    follow_up=) in the question log of DATABASE_URL, source "cli"; StorageError."""
+    from bot.db import open_database
+    from bot.db.questions import AskedQuestion, QuestionLog
+
+    questions = QuestionLog(open_database(settings))
+
+    def record(
+        question: str, answer: Answer, started: float, article: str | None = None, follow_up: bool = False
+    ) -> None:
+        latency_ms = (time.perf_counter() - started) * 1000
+        questions.record(
+            AskedQuestion(question, answer, latency_ms, source="cli", article=article, follow_up=follow_up)
+        )
+
+    return record
+
+
 @command("chat", "python -m bot chat")
-def chat(runtime: Runtime, settings: Settings) -> None:
+@click.option("--log", "log_questions", is_flag=True, help="record the questions in the question log")
+def chat(runtime: Runtime, settings: Settings, log_questions: bool) -> None:
     """Ask questions in the terminal, one per line."""
-    run_chat(runtime.core(settings), sys.stdin, interactive=sys.stdin.isatty())
+    record = _question_recorder(settings) if log_questions else None
+    run_chat(runtime.core(settings), sys.stdin, interactive=sys.stdin.isatty(), record=record)
 
 
-def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
-    """Answer one question per line until the input ends; returns how many were asked."""
+def run_chat(
+    core: ArticleQA, lines: Iterable[str], interactive: bool, record: Recorder | None = None
+) -> int:
+    """Answer one question per line until the input ends; returns how many were asked.
+    `record`: called with each (question, answer, start time) to log it (`_question_recorder`)."""
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
@@ -235,15 +273,62 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool) -> int:
         if question.lower() in {"quit", "exit", ":q"}:
             break
         asked += 1
+        started = time.perf_counter()
         try:
             # Each question may follow up on the one before it: the core weighs both readings.
             answer = core.ask(question, None, context, context_optional=True)
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
+        if record is not None:
+            record(question, answer, started)
         context = follow_up_context(question, answer)
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
     return asked
+
+
+# ---- the question log ------------------------------------------------------------
+
+
+@command("forget-user", "python -m bot forget-user 123456789012345678")
+@click.argument("user_id", metavar="USER_ID")
+def forget_user(runtime: Runtime, settings: Settings, user_id: str) -> None:
+    """Delete one person's logged questions and votes (by Discord user id), on request."""
+    from bot.db import open_database
+    from bot.db.questions import QuestionLog
+
+    if not user_id.strip().isdigit():
+        raise CommandError(f"{user_id!r} is not a Discord user id (a number, e.g. 123456789012345678)")
+    questions, votes = QuestionLog(open_database(settings)).forget_user(user_id.strip())
+    print(f"Deleted {questions} question(s) and {votes} vote(s) of user {user_id.strip()}.")
+
+
+@command("report", "python -m bot report --since 24h   (or --json, --csv > report.csv)")
+@click.option("--since", default="7d", show_default=True, metavar="PERIOD",
+              help="the questions of the last PERIOD: 30m, 24h, 7d, 2w")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="print CSV: one table; its `section` column says which part"
+)
+def report(runtime: Runtime, settings: Settings, since: str, as_json: bool, as_csv: bool) -> None:
+    """What was asked and not answered: abstentions grouped by meaning, answers voted down,
+    the most asked questions, the abstention rate by day and usage by article."""
+    from bot import insights
+
+    if as_json and as_csv:
+        raise CommandError("give --json or --csv, not both")
+    period = insights.parse_since(since)
+    db = insights.open_log(settings)
+    try:
+        found = insights.build_report(db, functools.partial(runtime.embedder_factory, settings.model), period)
+    finally:
+        db.close()
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+    elif as_csv:
+        csv.writer(sys.stdout).writerows(found.csv_rows())
+    else:
+        print(insights.report_text(found, terminal_width()))
 
 
 # ---- Discord -----------------------------------------------------------------------
@@ -385,37 +470,6 @@ def status(runtime: Runtime, settings: Settings) -> None:
     except CorpusError as exc:
         changed = str(exc)
     print(f"up to date: {'no, ' + changed if changed else 'yes'}")
-
-
-# ---- the question log -----------------------------------------------------------------
-
-
-@command("report", "python -m bot report --since 24h   (or --json, --csv > report.csv)")
-@click.option("--since", default="7d", show_default=True, metavar="PERIOD",
-              help="the questions of the last PERIOD: 30m, 24h, 7d, 2w")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-@click.option(
-    "--csv", "as_csv", is_flag=True, help="print CSV: one table; its `section` column says which part"
-)
-def report(runtime: Runtime, settings: Settings, since: str, as_json: bool, as_csv: bool) -> None:
-    """What was asked and not answered: abstentions grouped by meaning, answers voted down,
-    the most asked questions, the abstention rate by day and usage by article."""
-    from bot import insights
-
-    if as_json and as_csv:
-        raise CommandError("give --json or --csv, not both")
-    period = insights.parse_since(since)
-    db = insights.open_log(settings)
-    try:
-        found = insights.build_report(db, functools.partial(runtime.embedder_factory, settings.model), period)
-    finally:
-        db.close()
-    if as_json:
-        print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
-    elif as_csv:
-        csv.writer(sys.stdout).writerows(found.csv_rows())
-    else:
-        print(insights.report_text(found, terminal_width()))
 
 
 # ---- measuring (from a clone of the project: the code is in tools/) ------------------

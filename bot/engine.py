@@ -186,7 +186,13 @@ class ArticleQA:
     # ---- questions ---------------------------------------------------------------------
 
     def ask(
-        self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+        self,
+        question: str,
+        article: str | None = None,
+        context: str = "",
+        context_optional: bool = False,
+        *,
+        again: bool = False,
     ) -> Answer:
         """Answer `question`, from `article` alone when given (QuestionError if unknown).
 
@@ -195,6 +201,8 @@ class ArticleQA:
         `context_optional` (a question that may or may not follow up, such as the
         next question of the same person), it is answered both with and without
         the context, and the more confident answer is kept.
+        `again`: the same question asked a second time (of other articles), not counted
+        again in `questions_answered`.
         Raises QuestionError for an empty or too long question or an empty index, IndexUnusableError before
         the index is loaded.
         """
@@ -203,7 +211,8 @@ class ArticleQA:
             alone = self._ask(question, article, "")
             if alone.confidence >= answer.confidence:
                 answer = alone
-        self.questions_answered += 1
+        if not again:
+            self.questions_answered += 1
         return self._labelled(answer)
 
     def _labelled(self, answer: Answer) -> Answer:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from bot.db import Database, schema, utcnow
+from bot.db import Database, open_database, schema, utcnow
 from bot.embedding import Embedder
 from bot.errors import CommandError
 from bot.settings import Settings
@@ -90,8 +90,7 @@ def open_log(settings: Settings) -> Database:
             raise CommandError(
                 f"no question log at {path}: nothing was logged yet, or DATABASE_URL names another"
             )
-    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
-    return Database(settings.reveal_database_url(), salt=salt)
+    return open_database(settings)
 
 
 # ---- the report ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
+from tests.postgres import PostgresServer, find_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = ROOT / "corpus" / "china-first-woman-spacewalk.txt"
@@ -80,3 +83,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
         if "slow" not in item.keywords and any(SPAWNS.search(source) for source in _sources(item)):
             item.add_marker(pytest.mark.slow)
+
+
+# ---- the operators' database: SQLite, and a real PostgreSQL the tests start ------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    binaries = find_binaries()
+    if binaries is None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but PostgreSQL's initdb and pg_ctl are not installed")
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    server = PostgresServer(binaries)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new empty database: a SQLite file, then a database on the test server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """An open `Database` on each kind of server in turn (tests run once per kind)."""
+    db = Database(database_url)
+    yield db
+    db.close()

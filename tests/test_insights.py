@@ -147,9 +147,10 @@ def abstained(question: str, when: datetime, closest: tuple[str, int, str] | Non
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(sqlite_url(tmp_path / "bot.db"))
-    yield database
-    database.close()
+    """The SQLite database the command line reads in these tests (DATABASE_URL below)."""
+    opened = Database(sqlite_url(tmp_path / "bot.db"))
+    yield opened
+    opened.close()
 
 
 def log_500(log: QuestionLog) -> None:
@@ -169,10 +170,10 @@ def log_500(log: QuestionLog) -> None:
 
 
 def test_500_logged_questions_with_60_abstained_in_four_topics_make_four_groups(
-    db: Database, real_embedder: object
+    database: Database, real_embedder: object
 ) -> None:
-    log_500(QuestionLog(db))
-    report = build_report(db, lambda: real_embedder, timedelta(days=7), now=NOW)  # type: ignore[return-value]
+    log_500(QuestionLog(database))
+    report = build_report(database, lambda: real_embedder, timedelta(days=7), now=NOW)  # type: ignore[return-value]
 
     assert (report.questions, report.abstained, report.clustered) == (500, 60, 60)
     assert not report.capped
@@ -227,9 +228,9 @@ def small_log(log: QuestionLog) -> None:
     assert voted > 0
 
 
-def test_report_parts_over_a_small_log(db: Database) -> None:
-    small_log(QuestionLog(db))
-    report = build_report(db, FakeEmbedder, timedelta(days=7), now=NOW)
+def test_report_parts_over_a_small_log(database: Database) -> None:
+    small_log(QuestionLog(database))
+    report = build_report(database, FakeEmbedder, timedelta(days=7), now=NOW)
 
     assert (report.questions, report.abstained) == (9, 3)
     assert report.since == NOW - timedelta(days=7) and report.until == NOW
@@ -259,8 +260,8 @@ def test_report_parts_over_a_small_log(db: Database) -> None:
     assert [(u.article, u.questions) for u in report.articles] == [("spacewalk", 4), ("harbour", 2)]
 
 
-def test_only_the_most_recent_abstentions_are_grouped_and_the_report_says_so(db: Database) -> None:
-    log = QuestionLog(db)
+def test_only_the_most_recent_abstentions_are_grouped_and_the_report_says_so(database: Database) -> None:
+    log = QuestionLog(database)
     for i in range(8):
         log.record(abstained(f"question number {i} about tides", NOW - timedelta(hours=10 - i), None))
     embedded: list[list[str]] = []
@@ -270,18 +271,18 @@ def test_only_the_most_recent_abstentions_are_grouped_and_the_report_says_so(db:
             embedded.append(list(texts))
             return super().embed(texts, batch_size)
 
-    report = build_report(db, Counting, timedelta(days=1), now=NOW, max_clustered=5)
+    report = build_report(database, Counting, timedelta(days=1), now=NOW, max_clustered=5)
     assert report.capped and (report.abstained, report.clustered) == (8, 5)
     assert sorted(embedded[0]) == [f"question number {i} about tides" for i in range(3, 8)]
     assert "(the 5 most recent of 8)" in report_text(report)
     assert set(report.timings) == {"embedding", "clustering", "total"}
 
 
-def test_an_empty_log_loads_no_model(db: Database) -> None:
+def test_an_empty_log_loads_no_model(database: Database) -> None:
     def no_model() -> FakeEmbedder:
         raise AssertionError("nothing to group: the model is not needed")
 
-    report = build_report(db, no_model, timedelta(days=7), now=NOW)
+    report = build_report(database, no_model, timedelta(days=7), now=NOW)
     assert (report.questions, report.groups, report.days) == (0, (), ())
     assert "0 asked, 0 abstained (0.0%)" in report_text(report)
 
@@ -427,9 +428,9 @@ def test_report_without_a_log_says_so_and_creates_none(
     assert not (tmp_path / "bot.db").exists()
 
 
-def test_report_dataclass_round_trips_to_json(db: Database) -> None:
-    small_log(QuestionLog(db))
-    report = build_report(db, FakeEmbedder, timedelta(days=7), now=NOW)
+def test_report_dataclass_round_trips_to_json(database: Database) -> None:
+    small_log(QuestionLog(database))
+    report = build_report(database, FakeEmbedder, timedelta(days=7), now=NOW)
     assert isinstance(report, Report)
     data = json.loads(json.dumps(report.to_json()))
     assert data["since"] == "2026-11-24T12:00:00+00:00" and data["until"] == "2026-12-01T12:00:00+00:00"

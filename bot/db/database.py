@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -61,6 +59,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def migrate(connection: Connection, revision: str = "head") -> None:
     """Upgrade the schema on `connection` to `revision` (Alembic; "head": the newest)."""
+    from alembic import command  # imported here: a third of a second, only at opening
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

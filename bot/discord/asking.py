@@ -2,8 +2,13 @@
 
 A reply to an answer, and a message in a thread that hangs from an answer, are
 follow-ups: the earlier question and answer go to the core as context, so "and
-when was that?" finds the right passage. A person's next question in the same
-channel (within FOLLOW_UP_SECONDS) may be one; the core weighs it both ways.
+when was that?" finds the right passage, and the question is put to the article
+that answer came from first. A person's next question in the same channel
+(within FOLLOW_UP_SECONDS) may be one; the core weighs it both ways.
+
+In a channel with a pinned article (bot/pins.py; a thread counts as its parent
+channel), mentions, replies and /ask without `article` are answered from that
+article first; an answer from another article says so.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypedDict
 
 import discord
@@ -25,9 +30,11 @@ from bot.discord.access import ChannelNotAllowed, OnCooldown, channel_allowed, c
 from bot.discord.conversations import FOLLOW_UP_SECONDS
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.feedback import AnsweredQuestion
-from bot.discord.render import answer_pages, question_heading
+from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
 from bot.engine import check_question, follow_up_context
+from bot.errors import StorageError
+from bot.pins import Focus, ask_focused
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -49,6 +56,15 @@ def own_roles(message: discord.Message, bot_id: int) -> list[int]:
     """Ids of the roles mentioned in `message` that belong to the bot: its managed role,
     which Discord's autocomplete offers beside the bot when one types @ and its name."""
     return [r.id for r in message.role_mentions if r.tags is not None and r.tags.bot_id == bot_id]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up is read with: the earlier question and answer (`context`) and the
+    article that answer came from (None when unknown or from no one article)."""
+
+    context: str
+    article: str | None = None
 
 
 def context_from_message(content: str) -> str:
@@ -77,11 +93,12 @@ class AskingCog(QuestionCommands, name="Asking"):
         me = self.bot.user
         if me is None or message.author.bot or message.webhook_id is not None:
             return
-        context = self._follow_up_context(message, me.id)
+        follow_up = self._follow_up(message, me.id)
         roles = own_roles(message, me.id)
         mentioned = bool(roles) or any(user.id == me.id for user in message.mentions)
-        if not mentioned and context is None:
+        if not mentioned and follow_up is None:
             return
+        context = follow_up.context if follow_up is not None else None
         optional = False
         if context is None:  # perhaps the next question of a conversation
             earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
@@ -104,42 +121,54 @@ class AskingCog(QuestionCommands, name="Asking"):
             return
         started = time.perf_counter()
         async with message.channel.typing():
-            answer = await asyncio.to_thread(
-                self.bot.core.ask, question, None, context or "", context_optional=optional
+            if follow_up is not None and follow_up.article is not None:
+                focus: Focus | None = Focus(follow_up.article, "follow-up")
+            else:
+                focus = await pinned_focus(self.bot, message.channel)
+            focused = await asyncio.to_thread(
+                ask_focused, self.bot.core, question, focus, context or "", optional
             )
-            sent = await reply_to_message(message, answer_pages(answer), self.bot.feedback_view)
+            pages = answer_pages(focused.answer, note=focus_note(focused))
+            sent = await reply_to_message(message, pages, self.bot.feedback_view)
+        answer = focused.answer
         asked = AskedQuestion(
             question,
             answer,
             latency_ms=(time.perf_counter() - started) * 1000,
+            article=focused.asked,
             follow_up=context is not None and not optional,
             **where_asked(message.guild, message.channel, message.author.id),
         )
-        answered = AnsweredQuestion(question, answer)
+        answered = AnsweredQuestion(question, answer, article=focused.source)
         self.bot.answers.remember((m.id for m in sent), answered)  # at once: a reply may follow
         self.bot.conversations.remember(message.channel.id, message.author.id, answered)
         question_id = await self.bot.log_question(asked, [m.id for m in sent])
         if question_id is not None:
             self.bot.answers.remember((m.id for m in sent), replace(answered, question_id=question_id))
 
-    def _follow_up_context(self, message: discord.Message, bot_id: int) -> str | None:
-        """The earlier question and answer when `message` replies to an answer or is in
-        a thread that hangs from one (or already holds one); else None."""
+    def _follow_up(self, message: discord.Message, bot_id: int) -> FollowUp | None:
+        """The earlier question and answer, and its article, when `message` replies to an
+        answer or is in a thread that hangs from one (or already holds one); else None.
+
+        In a thread that hangs from an answer, the article is that answer's (the thread
+        keeps it), the context the thread's latest answer.
+        """
         reference = message.reference
         if reference is not None and reference.message_id is not None:
             known = self.bot.answers.get(reference.message_id)
             if known is not None:
-                return follow_up_context(known.question, known.answer)
+                return FollowUp(follow_up_context(known.question, known.answer), known.article)
             resolved = reference.resolved
             if isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
-                return context_from_message(resolved.content) or None
+                context = context_from_message(resolved.content)
+                return FollowUp(context) if context else None
         if isinstance(message.channel, discord.Thread):
             # A thread started from a message has that message's id.
-            known = self.bot.conversations.last(message.channel.id) or self.bot.answers.get(
-                message.channel.id
-            )
+            root = self.bot.answers.get(message.channel.id)
+            known = self.bot.conversations.last(message.channel.id) or root
             if known is not None:
-                return follow_up_context(known.question, known.answer)
+                article = (root.article if root is not None else None) or known.article
+                return FollowUp(follow_up_context(known.question, known.answer), article)
         return None
 
     # ---- /ask -------------------------------------------------------------------------
@@ -164,17 +193,22 @@ class AskingCog(QuestionCommands, name="Asking"):
             resolve_article(self.bot.core, article)
         started = time.perf_counter()
         await interaction.response.defer(thinking=True, ephemeral=private)
-        answer = await asyncio.to_thread(self.bot.core.ask, question, article)
-        pages = answer_pages(answer, question_heading(question))
+        if article is not None:  # named: it wins over the channel's pin, and only it is asked
+            focus: Focus | None = Focus(article, "named")
+        else:
+            focus = await pinned_focus(self.bot, interaction.channel)
+        focused = await asyncio.to_thread(ask_focused, self.bot.core, question, focus)
+        answer = focused.answer
+        pages = answer_pages(answer, question_heading(question), focus_note(focused))
         sent = await send_pages(interaction, pages, ephemeral=private, view=self.bot.feedback_view)
         asked = AskedQuestion(
             question,
             answer,
             latency_ms=(time.perf_counter() - started) * 1000,
-            article=article,
+            article=focused.asked,
             **where_asked(interaction.guild, interaction.channel, interaction.user.id),
         )
-        answered = AnsweredQuestion(question, answer, article=article)
+        answered = AnsweredQuestion(question, answer, article=focused.source)
         self.bot.answers.remember((m.id for m in sent), answered)
         if interaction.channel_id is not None and not private:
             self.bot.conversations.remember(interaction.channel_id, interaction.user.id, answered)
@@ -202,6 +236,28 @@ def where_asked(guild: discord.Guild | None, channel: object, user_id: int) -> W
         thread_id=thread.id if thread is not None else None,
         user_id=user_id,
     )
+
+
+def pin_channel_id(channel: object) -> int | None:
+    """The id of the channel whose pin applies in `channel`: a thread's parent, else its own."""
+    if isinstance(channel, discord.Thread):
+        return channel.parent_id
+    channel_id = getattr(channel, "id", None)
+    return channel_id if isinstance(channel_id, int) else None
+
+
+async def pinned_focus(bot: ArticleBot, channel: object) -> Focus | None:
+    """The pinned article of `channel` (of a thread: of its parent channel) as a focus, or
+    None. A database failure is logged and answered as no pin: questions are still answered."""
+    channel_id = pin_channel_id(channel)
+    if channel_id is None:
+        return None
+    try:
+        article = await asyncio.to_thread(bot.pins.pinned, channel_id)
+    except StorageError:
+        log.exception("could not read the pin of channel %s; answering from all articles", channel_id)
+        return None
+    return Focus(article, "pin") if article is not None else None
 
 
 def check_question_place(bot: ArticleBot, interaction: discord.Interaction) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db import Database
+from bot.db import Database, open_database
 from bot.db.questions import AskedQuestion, QuestionLog
 from bot.discord.access import Cooldowns
 from bot.discord.asking import AskingCog
@@ -35,6 +35,7 @@ from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
 from bot.engine import ArticleQA
 from bot.errors import IndexUnusableError, StartError, StorageError
+from bot.pins import PinStore
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class ArticleBot(commands.Bot):
         self.conversations = Conversations()
         self.db = db if db is not None else open_database(settings)
         self.questions = QuestionLog(self.db)
+        self.pins = PinStore(self.db)
         self.feedback_view = FeedbackView(self.questions, self.answers)
         self.index_poll_seconds = index_poll_seconds
         self._index_watch: asyncio.Task[None] | None = None
@@ -186,12 +188,6 @@ class ArticleBot(commands.Bot):
 
 class ShardedArticleBot(ArticleBot, commands.AutoShardedBot):
     """The same bot with several gateway shards (SHARD_COUNT, and SHARD_IDS for this process)."""
-
-
-def open_database(settings: Settings) -> Database:
-    """The operators' database of DATABASE_URL (LOG_SALT for the user hashes); StorageError."""
-    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
-    return Database(settings.reveal_database_url(), salt=salt)
 
 
 def create_bot(

@@ -30,7 +30,9 @@ VOTE_DOWN = "article-bot:feedback:down"
 @dataclass(frozen=True)
 class AnsweredQuestion:
     """A question as the core was asked it, and the answer it gave; `question_id`: its
-    row in the question log (None when not logged). `article`: the article it was put to."""
+    row in the question log (None when not logged). `article`: the article the answer came
+    from (the one asked, or the first citation's when all were asked; None for an abstention
+    on all articles): follow-ups to this answer are put to it first."""
 
     question: str
     answer: Answer

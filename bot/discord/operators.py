@@ -1,4 +1,4 @@
-"""Operator commands: /reindex, /article add, /article remove, /status.
+"""Operator commands: /reindex, /article add|remove|pin|unpin, /status.
 
 `default_member_permissions` (Manage Server) only hides these from members,
 and server admins can change who sees them; so every command in this cog is
@@ -7,6 +7,9 @@ OPERATOR_ROLE_IDS, or a user in OPERATOR_USER_IDS. Replies are ephemeral.
 
 While a reindex runs (in a worker thread) the bot keeps answering from the
 current index; the core switches to the new one the moment it is complete.
+
+`/article pin` pins an article to the channel it is used in (in a thread: to the
+thread's parent channel); questions there are answered from it first (bot/pins.py).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from discord.ext import commands
 
 from bot.articles import SUPPORTED_SUFFIXES
 from bot.discord.access import NotOperator, is_operator
+from bot.discord.asking import pin_channel_id
 from bot.discord.errors import NO_MENTIONS
-from bot.discord.render import CONTENT_LIMIT, clip, format_duration, status_embed
-from bot.discord.replies import article_autocomplete, send_pages
-from bot.errors import UserError
+from bot.discord.render import CONTENT_LIMIT, clip, format_duration, md, one_line, status_embed
+from bot.discord.replies import article_autocomplete, resolve_article, send_pages
+from bot.errors import StorageError, UserError
 from bot.index import ReindexReport
+from bot.pins import Pin
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -75,7 +80,7 @@ def reindex_text(report: ReindexReport, shared_index: bool = False) -> str:
 class OperatorsCog(commands.Cog, name="Operators"):
     article = app_commands.Group(
         name="article",
-        description="Add or remove articles (operators)",
+        description="Add, remove or pin articles (operators)",
         default_permissions=MANAGE_SERVER,
         guild_only=True,
     )
@@ -162,15 +167,94 @@ class OperatorsCog(commands.Cog, name="Operators"):
         text = f"Removed `{article}` (its file is kept in `{moved.parent.name}/`).\n"
         await self._done(interaction, text + reindex_text(report, self.bot.shared_index))
 
+    @article.command(name="pin", description="Answer questions in this channel from one article first")
+    @app_commands.describe(article="the article to pin here; leave it out to see the current pin")
+    @app_commands.autocomplete(article=article_autocomplete)
+    async def article_pin(self, interaction: discord.Interaction, article: str | None = None) -> None:
+        channel_id = self._pin_channel(interaction)
+        where = self._where(interaction, channel_id)
+        if article is None:
+            pin = await asyncio.to_thread(self.bot.pins.get, channel_id)
+            await self._say(interaction, self._pin_text(pin, where))
+            return
+        record = resolve_article(self.bot.core, article)  # UserError for an unknown article
+        before = await asyncio.to_thread(
+            self.bot.pins.pin, channel_id, record.id, interaction.guild_id, interaction.user.id
+        )
+        log.info("user %s pinned %s to channel %s", interaction.user.id, record.id, channel_id)
+        text = (
+            f"Pinned {self._article_name(record.id)} to {where}: questions there and in its threads "
+            "are answered from it first, and from other articles only when it does not say."
+        )
+        if before is not None and before.article != record.id:
+            text += f"\nIt replaces {self._article_name(before.article)}."
+        await self._say(interaction, text)
+
+    @article.command(name="unpin", description="Answer questions in this channel from all articles again")
+    async def article_unpin(self, interaction: discord.Interaction) -> None:
+        channel_id = self._pin_channel(interaction)
+        where = self._where(interaction, channel_id)
+        before = await asyncio.to_thread(self.bot.pins.unpin, channel_id)
+        if before is None:
+            await self._say(interaction, f"No article is pinned to {where}.")
+            return
+        log.info("user %s unpinned %s from channel %s", interaction.user.id, before.article, channel_id)
+        text = f"Unpinned {self._article_name(before.article)} from {where}; questions go to all articles."
+        await self._say(interaction, text)
+
+    @staticmethod
+    def _pin_channel(interaction: discord.Interaction) -> int:
+        channel_id = pin_channel_id(interaction.channel) or interaction.channel_id
+        if channel_id is None:
+            raise UserError("Use this command in the channel to pin to.")
+        return channel_id
+
+    @staticmethod
+    def _where(interaction: discord.Interaction, channel_id: int) -> str:
+        """The channel as Discord shows it (a channel mention pings nobody); in a thread,
+        that it is the parent channel."""
+        if isinstance(interaction.channel, discord.Thread):
+            return f"<#{channel_id}> (the channel of this thread)"
+        return f"<#{channel_id}>"
+
+    def _article_name(self, article: str) -> str:
+        """**Label** (`id`) of an indexed article; `id` alone when it is no longer indexed."""
+        snapshot = self.bot.core.snapshot
+        record = snapshot.article(article)
+        if record is None:
+            return f"`{clip(article, 100)}`"
+        label = one_line(snapshot.labels.get(record.id, record.title))
+        return f"**{md(clip(label, 200))}** (`{clip(record.id, 100)}`)" if label else f"`{record.id}`"
+
+    def _pin_text(self, pin: Pin | None, where: str) -> str:
+        if pin is None:
+            return f"No article is pinned to {where}; questions there go to all articles."
+        text = (
+            f"{self._article_name(pin.article)} is pinned to {where} "
+            f"since <t:{int(pin.pinned_at.timestamp())}:f>."
+        )
+        if self.bot.core.snapshot.article(pin.article) is None:
+            text += (
+                "\nIt is no longer in the index, so the pin is ignored: questions there go to all "
+                "articles. Pin another article or `/article unpin`."
+            )
+        return text
+
+    async def _say(self, interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(
+            clip(text, CONTENT_LIMIT), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
     @app_commands.command(name="status", description="Index size, model, last reindex, uptime (operators)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
-        embed = status_embed(self.status_rows())
+        embed = status_embed(await asyncio.to_thread(self.status_rows))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     def status_rows(self) -> list[tuple[str, str]]:
-        """(name, value) rows of /status; never the token."""
+        """(name, value) rows of /status; never the token. Reads the database (the pin
+        count): call it off the event loop."""
         bot, core = self.bot, self.bot.core
         snapshot = core.snapshot
         last = core.last_reindex
@@ -184,6 +268,10 @@ class OperatorsCog(commands.Cog, name="Operators"):
         same = "; ".join(f"`{file}` = `{twin}`" for file, twin in list(duplicates.items())[:5])
         if len(duplicates) > 5:
             same += f" and {len(duplicates) - 5} more"
+        try:
+            pinned = f"{bot.pins.count():,}"
+        except StorageError as exc:
+            pinned = f"unknown ({clip(str(exc), 200)})"
         return [
             ("Articles", f"{len(snapshot.articles):,}"),
             ("Same article in two files", f"{same} (each indexed once)" if duplicates else "none"),
@@ -196,4 +284,5 @@ class OperatorsCog(commands.Cog, name="Operators"):
             ("Servers", f"{len(bot.guilds):,}"),
             ("Shards", shards),
             ("Message Content intent", "on" if bot.intents.message_content else "off (mentions only)"),
+            ("Pinned channels", pinned),
         ]

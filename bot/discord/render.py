@@ -18,6 +18,7 @@ from discord.utils import escape_markdown
 from bot.digest import Fact
 from bot.formatting import place
 from bot.models import Answer, ArticleRecord, Citation
+from bot.pins import FocusedAnswer
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000
@@ -131,10 +132,11 @@ def source_block(citation: Citation, excerpt_chars: int = EXCERPT_CHARS) -> str:
     return "\n".join(lines)
 
 
-def answer_blocks(answer: Answer, heading: str = "") -> list[str]:
-    """The answer as blocks for `paginate`: the text (its exact answer in bold), then its sources;
-    for an abstention, the refusal and the related reading."""
-    blocks = [heading] if heading else []
+def answer_blocks(answer: Answer, heading: str = "", note: str = "") -> list[str]:
+    """The answer as blocks for `paginate`: the heading and the note (see `focus_note`) when
+    given, the text (its exact answer in bold), then its sources; for an abstention, the
+    refusal and the related reading."""
+    blocks = [part for part in (heading, note) if part]
     if answer.abstained:
         blocks.append(f"**{md(answer.text)}**")
         if answer.related:
@@ -157,9 +159,31 @@ def question_heading(question: str) -> str:
     return f"**Q:** {md(clip(one_line(question), QUESTION_ECHO_CHARS))}"
 
 
-def answer_pages(answer: Answer, heading: str = "") -> list[str]:
-    """The answer and its numbered sources, as one or more messages."""
-    return paginate(answer_blocks(answer, heading), max_pages=MAX_ANSWER_PAGES)
+def answer_pages(answer: Answer, heading: str = "", note: str = "") -> list[str]:
+    """The answer and its numbered sources, as one or more messages; `note` (one line)
+    goes above the answer, under the heading."""
+    return paginate(answer_blocks(answer, heading, note), max_pages=MAX_ANSWER_PAGES)
+
+
+def focus_note(focused: FocusedAnswer) -> str:
+    """The line that says where an answer in a pinned channel or a thread came from, at most
+    about 260 characters: that the focus article did not say and which article did, or
+    that the channel's pinned article is no longer indexed; "" when there is nothing to say."""
+    if focused.focus is None:
+        return ""
+    if focused.missing:
+        if focused.focus.reason != "pin":
+            return ""
+        pinned = md(clip(one_line(focused.focus.article), 100))
+        return (
+            f"-# The article pinned to this channel ({pinned}) is no longer indexed; "
+            "answered from all articles."
+        )
+    if not focused.elsewhere or not focused.answer.citations:
+        return ""
+    name = md(clip(one_line(focused.answer.citations[0].name), 200))
+    which = "The pinned article" if focused.focus.reason == "pin" else "The article of the earlier answer"
+    return f"*{which} does not say; from {name}:*"
 
 
 def summary_pages(record: ArticleRecord, answer: Answer, name: str = "") -> list[str]:

@@ -139,7 +139,7 @@ async def test_sync_to_a_guild_and_globally(bot_settings: Settings, standin: Dis
     assert commands["ask"]["default_member_permissions"] is None
     ask_options = {o["name"]: o for o in commands["ask"]["options"]}
     assert ask_options["article"]["autocomplete"] is True and ask_options["question"]["required"] is True
-    assert {o["name"] for o in commands["article"]["options"]} == {"add", "remove"}
+    assert {o["name"] for o in commands["article"]["options"]} == {"add", "remove", "pin", "unpin"}
 
     await sync_commands(bot_settings)
     assert {c["name"] for c in standin.commands["global"]} == set(names)

@@ -21,10 +21,15 @@ async def test_reply_to_an_answer_is_a_follow_up(
 
     class RecordingQA(ArticleQA):
         def ask(
-            self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+            self,
+            question: str,
+            article: str | None = None,
+            context: str = "",
+            context_optional: bool = False,
+            **options: Any,
         ) -> Any:
             asked.append((question, context))
-            return super().ask(question, article, context, context_optional)
+            return super().ask(question, article, context, context_optional, **options)
 
     core = RecordingQA(bot_settings, fake_embedder)
     core.open()
@@ -54,10 +59,15 @@ class AskedQA(ArticleQA):
     asked: list[tuple[str, str, bool]]
 
     def ask(
-        self, question: str, article: str | None = None, context: str = "", context_optional: bool = False
+        self,
+        question: str,
+        article: str | None = None,
+        context: str = "",
+        context_optional: bool = False,
+        **options: Any,
     ) -> Any:
         self.asked.append((question, context, context_optional))
-        return super().ask(question, article, context, context_optional)
+        return super().ask(question, article, context, context_optional, **options)
 
 
 @pytest.fixture

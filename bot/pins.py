@@ -1,0 +1,223 @@
+"""A channel's article: questions asked there are answered from it first.
+
+Operators pin an article to a channel (`PinStore`, table `pins` of the operators'
+database). A question asked in a pinned channel, or in a thread that follows up
+on an answer, has a focus (`Focus`): the core is asked with that article alone,
+and only when it abstains is the question put to every article (`ask_focused`);
+the front end then says that the answer comes from another article.
+
+Several processes (shards) may share one database: each keeps what it read of a
+channel's pin for `PIN_CACHE_SECONDS`, so a pin or unpin made in another process
+is seen within that long; one made in this process is seen at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.db import schema
+from bot.db.database import Database, utcnow
+from bot.engine import ArticleQA
+from bot.models import Answer
+
+log = logging.getLogger(__name__)
+
+PIN_CACHE_SECONDS = 5.0  # how long a process trusts what it read of a channel's pin
+PIN_CACHE_SIZE = 10_000  # channels whose pin (or absence of one) is remembered
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The article pinned to a channel; `pinned_by`: the operator's user hash (or None)."""
+
+    channel_id: int
+    article: str
+    pinned_at: datetime
+    guild_id: int | None = None
+    pinned_by: str | None = None
+
+
+class PinStore:
+    """The pins of one `Database`; thread-safe.
+
+    `cache_seconds`: how long `pinned` trusts a channel's pin read earlier (0: always
+    read). `clock` gives seconds (monotonic). Methods that read or write the
+    database raise StorageError when it fails.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        cache_seconds: float = PIN_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, tuple[float, str | None]] = OrderedDict()
+
+    def pin(
+        self, channel_id: int, article: str, guild_id: int | None = None, user_id: int | None = None
+    ) -> Pin | None:
+        """Pin `article` (an article id) to the channel, replacing its pin if it had one;
+        returns the pin replaced (None if there was none). `user_id` is stored hashed.
+
+        The caller checks that the article exists (the store does not know the index).
+        """
+        pins = schema.pins
+        values = {
+            "guild_id": None if guild_id is None else str(guild_id),
+            "article": article,
+            "pinned_at": utcnow(),
+            "pinned_by": None if user_id is None else self.db.user_hash(user_id),
+        }
+        insert = sqlite.insert if self.db.dialect == "sqlite" else postgresql.insert
+        statement = insert(pins).values(channel_id=str(channel_id), **values)
+        statement = statement.on_conflict_do_update(index_elements=[pins.c.channel_id], set_=values)
+        with self.db.begin() as connection:
+            before = self._read(connection, channel_id)
+            connection.execute(statement)  # one statement: two operators pinning at once cannot clash
+        self._remember(channel_id, article)
+        return before
+
+    def unpin(self, channel_id: int) -> Pin | None:
+        """Take the channel's pin away; returns it (None when the channel had none)."""
+        with self.db.begin() as connection:
+            before = self._read(connection, channel_id)
+            connection.execute(sa.delete(schema.pins).where(schema.pins.c.channel_id == str(channel_id)))
+        self._remember(channel_id, None)
+        return before
+
+    def get(self, channel_id: int) -> Pin | None:
+        """The channel's pin as stored now (not cached), or None."""
+        with self.db.begin() as connection:
+            found = self._read(connection, channel_id)
+        self._remember(channel_id, found.article if found is not None else None)
+        return found
+
+    def pinned(self, channel_id: int) -> str | None:
+        """The id of the article pinned to the channel, or None; read from the database at
+        most once every `cache_seconds` per channel."""
+        with self._lock:
+            cached = self._cache.get(channel_id)
+        if cached is not None and self.clock() - cached[0] < self.cache_seconds:
+            return cached[1]
+        found = self.get(channel_id)
+        return found.article if found is not None else None
+
+    def count(self) -> int:
+        """How many channels have a pin."""
+        with self.db.begin() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(schema.pins)).scalar_one())
+
+    def _remember(self, channel_id: int, article: str | None) -> None:
+        with self._lock:
+            self._cache[channel_id] = (self.clock(), article)
+            self._cache.move_to_end(channel_id)
+            while len(self._cache) > PIN_CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    @staticmethod
+    def _read(connection: sa.Connection, channel_id: int) -> Pin | None:
+        pins = schema.pins
+        row = connection.execute(sa.select(pins).where(pins.c.channel_id == str(channel_id))).first()
+        if row is None:
+            return None
+        return Pin(
+            channel_id=int(row.channel_id),
+            article=row.article,
+            pinned_at=row.pinned_at,
+            guild_id=int(row.guild_id) if row.guild_id is not None else None,
+            pinned_by=row.pinned_by,
+        )
+
+
+# ---- answering with a focus ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The article a question is put to first, and why: "named" (the asker named it:
+    only that article is asked), "pin" (the channel's pinned article) or "follow-up" (the
+    article of the answer the question follows up on)."""
+
+    article: str
+    reason: Literal["named", "pin", "follow-up"]
+
+
+@dataclass(frozen=True)
+class FocusedAnswer:
+    """What `ask_focused` found.
+
+    `focus`: as given. `source`: the article the answer came from (its first
+    citation's, or the focus article when the answer abstained on it; None for an
+    abstention on all articles). `elsewhere`: the focus article did not answer and
+    another article did (`answer` is that one's). `missing`: the focus named an
+    article that is no longer indexed, so the question went to all articles.
+    """
+
+    answer: Answer
+    focus: Focus | None
+    source: str | None
+    elsewhere: bool = False
+    missing: bool = False
+
+    @property
+    def asked(self) -> str | None:
+        """The article the question was put to first (None: all articles)."""
+        return None if self.focus is None or self.missing else self.focus.article
+
+
+def answer_source(answer: Answer, asked: str | None) -> str | None:
+    """The article an answer came from: `asked` when the question was put to one
+    article, else the first citation's article (None for an abstention)."""
+    if asked is not None:
+        return asked
+    return answer.citations[0].article if answer.citations and not answer.abstained else None
+
+
+def ask_focused(
+    core: ArticleQA,
+    question: str,
+    focus: Focus | None,
+    context: str = "",
+    context_optional: bool = False,
+) -> FocusedAnswer:
+    """Answer `question` from the focus article first, then, when it abstains, from all.
+
+    The answer of all articles is kept only when it answers; otherwise the focus
+    article's abstention is returned. A "named" focus is asked alone. A pin or
+    follow-up focus on an article no longer in the index is ignored (`missing`).
+    `context` and `context_optional` go to `ArticleQA.ask`, which raises what it
+    raises (QuestionError for a bad question, or a named article not indexed).
+    Blocking: run it off the event loop.
+    """
+    if focus is not None and focus.reason == "named":
+        answer = core.ask(question, focus.article, context, context_optional=context_optional)
+        return FocusedAnswer(answer, focus, focus.article)
+    if focus is not None and core.snapshot.article(focus.article) is None:
+        log.info("the %s article %r is no longer indexed; asking all articles", focus.reason, focus.article)
+        answer = core.ask(question, None, context, context_optional=context_optional)
+        return FocusedAnswer(answer, focus, answer_source(answer, None), missing=True)
+    if focus is None:
+        answer = core.ask(question, None, context, context_optional=context_optional)
+        return FocusedAnswer(answer, None, answer_source(answer, None))
+    first = core.ask(question, focus.article, context, context_optional=context_optional)
+    if not first.abstained or len(core.snapshot.articles) < 2:
+        return FocusedAnswer(first, focus, focus.article)
+    wider = core.ask(question, None, context, context_optional=context_optional, again=True)
+    source = answer_source(wider, None)
+    if wider.abstained or source is None:
+        return FocusedAnswer(first, focus, focus.article)
+    return FocusedAnswer(wider, focus, source, elsewhere=source != focus.article)
