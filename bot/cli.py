@@ -46,7 +46,7 @@ from bot.settings import Settings
 
 log = logging.getLogger("bot")
 
-NOISY_LOGGERS = ("sentence_transformers", "httpx", "faiss", "bm25s", "transformers")
+NOISY_LOGGERS = ("sentence_transformers", "httpx", "faiss", "bm25s", "transformers", "alembic")
 
 
 def load_reader() -> tuple[Reader, ConfidenceModel]:
