@@ -104,19 +104,23 @@ class Feed:
     def failing(self) -> bool:
         return self.failures > 0
 
-    def describe(self) -> str:
-        """One line for `feeds list` and /feed list: the feed, its state and its entries."""
-        title = f' "{self.title}"' if self.title else ""
+    def state(self) -> str:
+        """ "not polled yet", "ok, polled …" or "FAILING (n in a row; next try …): error"."""
         if self.last_polled_at is None:
-            state = "not polled yet"
-        elif self.failing:
-            state = (
+            return "not polled yet"
+        if self.failing:
+            return (
                 f"FAILING ({self.failures} in a row; next try {_when(self.next_poll_at)}): {self.last_error}"
             )
-        else:
-            state = f"ok, polled {_when(self.last_polled_at)}"
-        counts = f"{self.added} added, {self.duplicates} duplicate, {self.failed} failed"
-        return f"{self.url}{title}: {state}; entries: {counts}"
+        return f"ok, polled {_when(self.last_polled_at)}"
+
+    def counts(self) -> str:
+        return f"{self.added} added, {self.duplicates} duplicate, {self.failed} failed"
+
+    def describe(self) -> str:
+        """One line for `feeds list`: the feed, its state and its entries."""
+        title = f' "{self.title}"' if self.title else ""
+        return f"{self.url}{title}: {self.state()}; entries: {self.counts()}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -319,8 +323,9 @@ class FeedResult:
 @dataclass
 class PollReport:
     """What one poll did. `busy`: the holder of the poll lease when another process was
-    polling (nothing was done); `unindexed`: corpus files the index lacked before the poll;
-    `reindex`: the reindex that followed, if one ran."""
+    polling (nothing was done); `unindexed`: articles added from feeds earlier that the index
+    lacked before the poll (its reindex was cut short); `reindex`: the reindex that
+    followed, if one ran."""
 
     feeds: list[FeedResult] = field(default_factory=list)
     busy: str | None = None
@@ -387,8 +392,8 @@ class FeedPoller:
         every: bool = False,
         force: bool = False,
     ) -> PollReport:
-        """`poll`, then `reindex()` once when anything was added (or the corpus holds files
-        the index lacks). Blocking: the bot runs it in a thread, answering from the old
+        """`poll`, then `reindex()` once when anything was added (or articles added from feeds
+        before are not indexed yet). Blocking: the bot runs it in a thread, answering from the old
         index until the reindex swaps in the new one."""
         report = self.poll(snapshot, every=every, force=force)
         if report.needs_reindex:
@@ -407,9 +412,13 @@ class FeedPoller:
         if not self.db.acquire_lease(POLL_LEASE, self.holder, LEASE_SECONDS):
             return PollReport(busy=self._lease_holder())
         try:
+            followed = self._feeds()
+            if not followed:
+                return PollReport()
             known = known_articles(self.settings.corpus_dir, snapshot, self.settings.max_article_bytes)
-            report = PollReport(unindexed=list(known.unindexed))
-            for feed in self._feeds():
+            # Articles of entries done but not indexed yet (the reindex after a poll was cut short).
+            report = PollReport(unindexed=sorted(set(known.unindexed) & self._articles_added()))
+            for feed in followed:
                 waiting = feed["next_poll_at"] is not None and feed["next_poll_at"] > self.clock()
                 backing_off = waiting and feed["failures"] > 0
                 if (backing_off and not force) or (waiting and not backing_off and not every):
@@ -510,6 +519,12 @@ class FeedPoller:
         file = str(path.relative_to(self.settings.corpus_dir))
         known.remember([link, fetched.url], digest, file)
         return EntryResult(link, title or article.title, ADDED, file)
+
+    def _articles_added(self) -> set[str]:
+        entries = schema.feed_entries
+        with self.db.begin() as connection:
+            rows = connection.execute(sa.select(entries.c.article).where(entries.c.status == ADDED)).all()
+        return {str(article) for (article,) in rows if article}
 
     def _entry_statuses(self, feed_id: int) -> dict[str, str]:
         entries = schema.feed_entries

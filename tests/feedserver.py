@@ -144,3 +144,28 @@ def feed_server() -> Iterator[FeedServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+HARBOUR = article_page(
+    "Harbour reopens after the storm",
+    "The Port Ellen harbour reopened on Monday after the winter storm damaged its northern pier.",
+    "Fishing boats returned within hours, and the ferry to the mainland sailed again on Tuesday.",
+    "Repairs to the pier cost 2.4 million pounds, the harbour master told reporters at the quay.",
+)
+LIGHTHOUSE = article_page(
+    "Lighthouse restored by volunteers",
+    "The Old Point lighthouse was restored by 40 volunteers over two summers of weekend work.",
+    "Its lamp, dark since 1987, was lit again on Saturday in front of a crowd of villagers.",
+    "The volunteers raised the money for the new lens through a village fair and a book sale.",
+)
+
+
+def serve_coast_news(site: FeedServer) -> str:
+    """An RSS feed of two entries (harbour, then lighthouse, newest first); its URL."""
+    site.serve("/articles/harbour.html", HARBOUR)
+    site.serve("/articles/lighthouse.html", LIGHTHOUSE)
+    items = [
+        ("coast-2", site.url("/articles/lighthouse.html"), "Lighthouse restored"),
+        ("coast-1", site.url("/articles/harbour.html"), "Harbour reopens"),
+    ]
+    return site.serve("/rss.xml", rss("Coast news", items), "application/rss+xml")

@@ -21,23 +21,21 @@ from bot.errors import FeedError
 from bot.feeds import LEASE_SECONDS, POLL_LEASE, FeedList, FeedPoller, PollReport, backoff
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
-from tests.feedserver import LAST_MODIFIED, FeedServer, article_page, atom, feed_server, rss
+from tests.feedserver import (
+    HARBOUR,
+    LAST_MODIFIED,
+    LIGHTHOUSE,
+    FeedServer,
+    article_page,
+    atom,
+    feed_server,
+    rss,
+    serve_coast_news,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 INTERVAL = timedelta(minutes=30)  # FEED_POLL_MINUTES in these tests
 
-HARBOUR = article_page(
-    "Harbour reopens after the storm",
-    "The Port Ellen harbour reopened on Monday after the winter storm damaged its northern pier.",
-    "Fishing boats returned within hours, and the ferry to the mainland sailed again on Tuesday.",
-    "Repairs to the pier cost 2.4 million pounds, the harbour master told reporters at the quay.",
-)
-LIGHTHOUSE = article_page(
-    "Lighthouse restored by volunteers",
-    "The Old Point lighthouse was restored by 40 volunteers over two summers of weekend work.",
-    "Its lamp, dark since 1987, was lit again on Saturday in front of a crowd of villagers.",
-    "The volunteers raised the money for the new lens through a village fair and a book sale.",
-)
 BRIDGE = article_page(
     "River bridge opens to traffic",
     "The new river bridge at Kelso opened to traffic on Friday after three years of building work.",
@@ -104,17 +102,6 @@ def feed_row(db: Database, url: str) -> dict[str, Any]:
     with db.begin() as connection:
         row = connection.execute(sa.select(schema.feeds).where(schema.feeds.c.url == url)).mappings().one()
     return dict(row)
-
-
-def serve_coast_news(site: FeedServer) -> str:
-    """An RSS feed of two entries (harbour, then lighthouse, newest first); its URL."""
-    site.serve("/articles/harbour.html", HARBOUR)
-    site.serve("/articles/lighthouse.html", LIGHTHOUSE)
-    items = [
-        ("coast-2", site.url("/articles/lighthouse.html"), "Lighthouse restored"),
-        ("coast-1", site.url("/articles/harbour.html"), "Harbour reopens"),
-    ]
-    return site.serve("/rss.xml", rss("Coast news", items), "application/rss+xml")
 
 
 # ---- following ---------------------------------------------------------------------
@@ -383,30 +370,32 @@ class KilledAfterWriting(CorpusFolder):
         raise KeyboardInterrupt("killed")
 
 
+HARBOUR_TEXT = b"Harbour reopens\n\nThe Port Ellen harbour reopened on Monday after the winter storm.\n"
+
+
+@pytest.mark.parametrize("kind", ["html", "txt"])  # a page keeps its URL in the corpus; a text file does not
 def test_a_poll_killed_mid_way_loses_no_entry_and_adds_none_twice(
-    site: FeedServer, core: ArticleQA, db: Database, corpus: Path, feed_settings: Settings
+    site: FeedServer, core: ArticleQA, db: Database, corpus: Path, feed_settings: Settings, kind: str
 ) -> None:
     url = serve_coast_news(site)
+    if kind == "txt":
+        site.serve("/articles/harbour.html", HARBOUR_TEXT, "text/plain; charset=utf-8")
+    harbour = "harbour.html" if kind == "html" else "harbour.txt"
     FeedList(db).add(url)
     with pytest.raises(KeyboardInterrupt):
         poll(core, db, corpus=KilledAfterWriting(feed_settings.core), holder="the killed bot")
     # The first page is in the corpus, its entry not done; the feed's validators not stored.
-    assert sorted(p.name for p in corpus.iterdir()) == ["china-first-woman-spacewalk.txt", "harbour.html"]
+    assert sorted(p.name for p in corpus.iterdir()) == ["china-first-woman-spacewalk.txt", harbour]
     assert entries(db) == [("coast-1", "pending", None, None)]
     assert core.snapshot.article("harbour") is None
 
     report = poll(core, db, holder="the restarted bot")
-    assert report.unindexed == ["harbour.html"]
-    assert entries(db) == [
-        ("coast-1", "added", "harbour.html", None),
-        ("coast-2", "added", "lighthouse.html", None),
-    ]
+    assert entries(db) == [("coast-1", "added", harbour, None), ("coast-2", "added", "lighthouse.html", None)]
     assert sorted(p.name for p in corpus.iterdir()) == [
-        "china-first-woman-spacewalk.txt", "harbour.html", "lighthouse.html",
-    ]  # fmt: skip
-    assert [path for path, _ in site.requested("/articles/")].count(
-        "/articles/harbour.html"
-    ) == 1  # not fetched again
+        "china-first-woman-spacewalk.txt",
+        harbour,
+        "lighthouse.html",
+    ]
     assert report.reindex is not None and sorted(report.reindex.added) == ["harbour", "lighthouse"]
     assert sorted(r.id for r in core.snapshot.articles) == [
         "china-first-woman-spacewalk",
@@ -416,18 +405,35 @@ def test_a_poll_killed_mid_way_loses_no_entry_and_adds_none_twice(
     assert core.snapshot.duplicates == {}
 
 
-def test_a_page_written_but_not_indexed_is_recognised_by_its_text(
+def test_a_poll_killed_before_its_reindex_is_indexed_at_the_next_poll(
+    site: FeedServer, core: ArticleQA, db: Database
+) -> None:
+    FeedList(db).add(serve_coast_news(site))
+    killed = FeedPoller(db, core.corpus, INTERVAL.total_seconds() / 60, "the killed bot", lambda: T0)
+    assert killed.poll(core.snapshot).added == ["harbour.html", "lighthouse.html"]  # then no reindex
+    assert core.snapshot.article("harbour") is None
+
+    report = poll(core, db, clock=lambda: T0 + INTERVAL)
+    assert report.added == [] and report.unindexed == ["harbour.html", "lighthouse.html"]
+    assert report.reindex is not None and sorted(report.reindex.added) == ["harbour", "lighthouse"]
+    assert [path for path, _ in site.requested("/articles/")] == [
+        "/articles/harbour.html",
+        "/articles/lighthouse.html",
+    ]
+
+
+def test_an_entry_whose_text_is_in_the_corpus_is_not_added(
     site: FeedServer, core: ArticleQA, db: Database, corpus: Path
 ) -> None:
     """A plain-text page keeps no URL in the corpus: its text is recognised instead."""
-    text = b"Harbour reopens\n\nThe Port Ellen harbour reopened on Monday after the winter storm.\n"
-    page = site.serve("/articles/harbour.txt", text, "text/plain; charset=utf-8")
-    (corpus / "harbour.txt").write_bytes(text)  # written by a poll that was killed
+    page = site.serve("/articles/harbour.txt", HARBOUR_TEXT, "text/plain; charset=utf-8")
+    (corpus / "port-ellen.txt").write_bytes(HARBOUR_TEXT)  # an operator's copy, not indexed yet
     FeedList(db).add(site.serve("/rss.xml", rss("News", [("h", page, "Harbour")]), "application/rss+xml"))
     report = poll(core, db)
-    assert entries(db) == [("h", "duplicate", "harbour.txt", None)]
-    assert sorted(p.name for p in corpus.iterdir()) == ["china-first-woman-spacewalk.txt", "harbour.txt"]
-    assert report.reindex is not None and report.reindex.added == ["harbour"]  # indexed now, once
+    assert entries(db) == [("h", "duplicate", "port-ellen.txt", None)]
+    assert sorted(p.name for p in corpus.iterdir()) == ["china-first-woman-spacewalk.txt", "port-ellen.txt"]
+    assert report.reindex is None  # nothing of the feeds' to index
+    assert report.lines() == [f"{site.url('/rss.xml')}: 0 added, 1 already in the corpus, 0 failed"]
 
 
 def test_only_one_process_polls_at_a_time(site: FeedServer, core: ArticleQA, db: Database) -> None:

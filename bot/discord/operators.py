@@ -196,4 +196,5 @@ class OperatorsCog(commands.Cog, name="Operators"):
             ("Servers", f"{len(bot.guilds):,}"),
             ("Shards", shards),
             ("Message Content intent", "on" if bot.intents.message_content else "off (mentions only)"),
+            ("Feeds", bot.feed_watcher.status),
         ]

@@ -125,12 +125,14 @@ async def test_a_refused_token_is_reported_without_the_token(
 
 # ---- command sync ---------------------------------------------------------------------
 
-OPERATOR_COMMANDS = {"reindex", "article", "status"}
+OPERATOR_COMMANDS = {"reindex", "article", "status", "feed"}
 
 
 async def test_sync_to_a_guild_and_globally(bot_settings: Settings, standin: DiscordStandIn) -> None:
     names = await sync_commands(bot_settings, GUILD_ID)
-    assert sorted(names) == ["article", "ask", "facts", "reindex", "search", "sources", "status", "summary"]
+    assert sorted(names) == [
+        "article", "ask", "facts", "feed", "reindex", "search", "sources", "status", "summary",
+    ]  # fmt: skip
     commands = {c["name"]: c for c in standin.commands[str(GUILD_ID)]}
     for name in OPERATOR_COMMANDS:
         assert str(commands[name]["default_member_permissions"]) == "32"  # Manage Server
