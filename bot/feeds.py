@@ -53,6 +53,7 @@ LEASE_SECONDS = 300.0  # a poll renews it before every feed and entry
 MAX_BACKOFF = timedelta(days=1)
 MAX_NEW_ENTRIES = 50  # entries fetched per feed and poll; the rest come at the next poll
 ERROR_CHARS = 500  # of an error kept in the database
+TITLE_CHARS = 200  # of a feed's title kept
 
 # What became of an entry (feed_entries.status). "pending": its page is being
 # fetched (a poll cut short leaves it so; the next poll finishes it).
@@ -490,8 +491,8 @@ class FeedPoller:
             "etag": fetched.headers.get("etag"),
             "last_modified": fetched.headers.get("last-modified"),
         }  # fmt: skip
-        title = parsed.get("feed", {}).get("title") or feed["title"]
-        self._succeeded(feed["id"], started, {**validators, "title": title})
+        feed_title = str(parsed.get("feed", {}).get("title") or feed["title"] or "")[:TITLE_CHARS] or None
+        self._succeeded(feed["id"], started, {**validators, "title": feed_title})
         return result
 
     def _take(self, link: str, title: str, known: KnownArticles, pending: bool) -> EntryResult:
