@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -40,9 +41,12 @@ from bot.errors import (
     describe_os_error,
 )
 from bot.formatting import render_answer, terminal_width
-from bot.index import IndexStore
+from bot.index import IndexSnapshot, IndexStore, ReindexReport
 from bot.models import Answer
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.feeds import FeedList
 
 log = logging.getLogger("bot")
 
@@ -140,9 +144,12 @@ def cli() -> None:
     """Answers questions about news articles, quoting them with numbered citations."""
 
 
-def command(name: str, example: str) -> Callable[[Callable[..., None]], click.Command]:
-    """A subcommand with the common options (--corpus, --index, --model, -v), an example
-    in its --help, and the Runtime and the settings as its first two arguments."""
+def command(
+    name: str, example: str, group: click.Group | None = None
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A subcommand (of `group`, else of the CLI) with the common options (--corpus,
+    --index, --model, -v), an example in its --help, and the Runtime and the settings as
+    its first two arguments."""
 
     def decorate(function: Callable[..., None]) -> click.Command:
         @click.option("--corpus", type=click.Path(path_type=Path), metavar="DIR",
@@ -159,7 +166,7 @@ def command(name: str, example: str) -> Callable[[Callable[..., None]], click.Co
             runtime = click.get_current_context().obj or Runtime()
             function(runtime, runtime.settings(corpus, index, model, verbose), **params)
 
-        return cli.command(name, epilog=f"\b\nExample:\n  {example}")(run)
+        return (group or cli).command(name, epilog=f"\b\nExample:\n  {example}")(run)
 
     return decorate
 
@@ -470,6 +477,79 @@ def status(runtime: Runtime, settings: Settings) -> None:
     except CorpusError as exc:
         changed = str(exc)
     print(f"up to date: {'no, ' + changed if changed else 'yes'}")
+
+
+# ---- news feeds ------------------------------------------------------------------
+
+
+@cli.group("feeds", epilog="\b\nExample:\n  python -m bot feeds add https://example.com/news/rss.xml")
+def feeds() -> None:
+    """Follow news feeds (RSS, Atom): their new entries are added to the corpus and indexed."""
+
+
+def _feed_list(settings: Settings) -> FeedList:
+    """The feeds followed, in the database of DATABASE_URL (only the feed commands need it)."""
+    from bot.db import Database
+    from bot.feeds import FeedList
+
+    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
+    return FeedList(Database(settings.reveal_database_url(), salt=salt))
+
+
+@command("add", "python -m bot feeds add https://example.com/news/rss.xml", group=feeds)
+@click.argument("url")
+def feeds_add(runtime: Runtime, settings: Settings, url: str) -> None:
+    """Follow a feed; its entries are added at the next poll."""
+    feed = _feed_list(settings).add(url)
+    print(
+        f"following {feed.url}; its entries are added at the next poll (`feeds poll` now, or the "
+        f"Discord bot every {settings.feed_poll_minutes:g} minutes)"
+    )
+
+
+@command("list", "python -m bot feeds list", group=feeds)
+def feeds_list(runtime: Runtime, settings: Settings) -> None:
+    """The feeds followed: when each was polled, its last error, its entries."""
+    followed = _feed_list(settings).all()
+    if not followed:
+        print("no feeds followed; add one with `python -m bot feeds add URL`")
+    for feed in followed:
+        print(feed.describe())
+
+
+@command("remove", "python -m bot feeds remove https://example.com/news/rss.xml", group=feeds)
+@click.argument("url")
+def feeds_remove(runtime: Runtime, settings: Settings, url: str) -> None:
+    """Stop following a feed (the articles it added stay in the corpus)."""
+    feed = _feed_list(settings).remove(url)
+    print(f"stopped following {feed.url}; the {feed.added} articles it added stay in the corpus")
+
+
+@command(
+    "poll", "python -m bot feeds poll   (e.g. from cron, when the Discord bot does not run)", group=feeds
+)
+@click.option("--all", "force", is_flag=True, help="poll the feeds backing off after failures too")
+def feeds_poll(runtime: Runtime, settings: Settings, force: bool) -> None:
+    """Poll every feed now (not those backing off after failures), add new entries, reindex once."""
+    from bot.corpus import CorpusFolder
+    from bot.feeds import FeedPoller
+
+    feed_list = _feed_list(settings)
+    holder = f"`feeds poll` on {socket.gethostname()}, pid {os.getpid()}"
+    poller = FeedPoller(feed_list.db, CorpusFolder(settings.core), settings.feed_poll_minutes, holder)
+    try:
+        snapshot: IndexSnapshot | None = IndexStore(settings.index_dir, None).load()
+    except IndexUnusableError:
+        snapshot = None
+
+    def reindex() -> ReindexReport:  # the model is loaded only when there is something to index
+        return runtime.core(settings, answers=False, update_index=False).reindex()
+
+    report = poller.poll_and_reindex(snapshot, reindex, every=True, force=force)
+    for line in report.lines():
+        print(line)
+    if report.busy is not None:
+        raise SystemExit(1)
 
 
 # ---- measuring (from a clone of the project: the code is in tools/) ------------------

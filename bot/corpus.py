@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.articles import SUPPORTED_SUFFIXES, article_id_for, find_article_files, load_article, parse_article
 from bot.errors import ArticleError, CorpusError, describe_os_error
-from bot.fetch import fetch_article
+from bot.fetch import Fetched, fetch_article
 from bot.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -62,17 +62,35 @@ class CorpusFolder:
 
     def add_url(self, url: str, replace: bool = False) -> Path:
         """Download an article within the configured size and time limits and store it."""
+        fetched = self.download(url)
+        return self.add_bytes(fetched.filename, fetched.data, replace)
+
+    def download(self, url: str) -> Fetched:
+        """An article downloaded within the configured size and time limits (bot/fetch.py), as
+        it would be stored: an HTML page with its address (after redirects) as front matter.
+        Raises FetchError."""
         fetched = fetch_article(
             url,
             self.settings.max_article_bytes,
             self.settings.url_timeout_seconds,
             self.settings.allow_private_urls,
         )
-        data = fetched.data
-        if fetched.filename.endswith(".html"):
-            # HTML pages rarely name their own address; keep it for citations.
-            data = f"---\nurl: {fetched.url}\n---\n".encode() + data
-        return self.add_bytes(fetched.filename, data, replace)
+        if not fetched.filename.endswith(".html"):
+            return fetched
+        # HTML pages rarely name their own address; keep it for citations.
+        data = f"---\nurl: {fetched.url}\n---\n".encode() + fetched.data
+        return Fetched(fetched.url, fetched.filename, data, fetched.status, fetched.headers)
+
+    def free_name(self, filename: str, data: bytes) -> str:
+        """`filename`, unless a corpus file of that name holds other bytes: then the first of
+        NAME-2, NAME-3, … that is free or holds these very bytes (two pages called
+        "index.html" both get a place)."""
+        corpus = self.settings.corpus_dir
+        stem, suffix = Path(filename).stem, Path(filename).suffix
+        name, n = Path(filename).name, 2
+        while (corpus / name).is_file() and (corpus / name).read_bytes() != data:
+            name, n = f"{stem}-{n}{suffix}", n + 1
+        return name
 
     def _place(self, filename: str, data: bytes, replace: bool) -> Path:
         corpus = self.settings.corpus_dir

@@ -37,6 +37,10 @@ class FetchError(UserError, RuntimeError):
     """The URL cannot be fetched as an article; the message says why."""
 
 
+class FeedError(UserError, ValueError):
+    """A news feed cannot be followed, read or found as given; the message says why."""
+
+
 class CorpusError(UserError, RuntimeError):
     """The corpus folder cannot be read or written; the message names the file."""
 

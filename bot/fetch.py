@@ -14,7 +14,8 @@ import ipaddress
 import re
 import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
@@ -27,11 +28,20 @@ MAX_REDIRECTS = 5
 MAX_URL_CHARS = 2048
 
 
+CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
+
+
 @dataclass(frozen=True)
 class Fetched:
+    """A download: the URL it came from in the end (after redirects), a corpus file name
+    for it, its bytes, the HTTP status (200; 304 "not modified", with no bytes, only
+    when the request was conditional) and the response's headers (lower-case names)."""
+
     url: str
     filename: str
     data: bytes
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -80,11 +90,15 @@ def fetch_article(
     timeout: float,
     allow_private: bool = False,
     transport: httpx.BaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """Download `url` (following redirects, each hop checked) within the size and time caps.
 
-    `timeout` bounds the whole download, redirects included. `transport` is
-    httpx's (tests pass a fake one); by default, the network.
+    `max_bytes`: bytes; `timeout`: seconds, bounding the whole download, redirects
+    included. `transport` is httpx's (tests pass a fake one); by default, the network.
+    `headers`: more request headers, e.g. If-None-Match and If-Modified-Since, in which
+    case a 304 answer is returned (status 304, no bytes) rather than refused.
+    Raises FetchError (a UserError) with the reason for anything but a usable answer.
     """
     import httpx  # here: only fetching needs it, and it is slow to import
 
@@ -92,6 +106,8 @@ def fetch_article(
         raise FetchError(f"the URL is {len(url):,} characters; the limit is {MAX_URL_CHARS:,}")
     deadline = time.monotonic() + timeout
     current = url
+    extra = dict(headers or {})
+    conditional = any(name.lower() in CONDITIONAL_HEADERS for name in extra)
     with httpx.Client(
         follow_redirects=False, timeout=timeout, trust_env=False, transport=transport
     ) as client:
@@ -111,18 +127,22 @@ def fetch_article(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FetchError(f"{url} took longer than {timeout:g}s")
-            headers = {
+            sent = {
                 "User-Agent": "article-bot",
+                **extra,
                 "Host": _netloc(host, port),
                 "Accept-Encoding": "identity",  # the size cap counts what is stored
             }
             extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
             try:
                 with client.stream(
-                    "GET", _pinned(parts, address), headers=headers, extensions=extensions, timeout=remaining
+                    "GET", _pinned(parts, address), headers=sent, extensions=extensions, timeout=remaining
                 ) as response:
-                    if response.is_redirect:
-                        current = urljoin(current, response.headers.get("location", ""))
+                    received = {name.lower(): value for name, value in response.headers.items()}
+                    if response.status_code == 304 and conditional:
+                        return Fetched(current, _filename_for(current, ""), b"", 304, received)
+                    if response.has_redirect_location:  # a 3xx with a Location (not a 304)
+                        current = urljoin(current, response.headers["location"])
                         continue
                     if response.status_code != 200:
                         raise FetchError(f"{current} answered HTTP {response.status_code}")
@@ -139,7 +159,7 @@ def fetch_article(
                         if time.monotonic() > deadline:
                             raise FetchError(f"{current} took longer than {timeout:g}s")
                     kind = response.headers.get("content-type", "")
-                    return Fetched(current, _filename_for(current, kind), bytes(body))
+                    return Fetched(current, _filename_for(current, kind), bytes(body), 200, received)
             except httpx.TimeoutException:
                 raise FetchError(f"{current} took longer than {timeout:g}s") from None
             except httpx.HTTPError as exc:

@@ -395,7 +395,15 @@ def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
     for name in cli.cli.list_commands(click.Context(cli.cli)):
         result = runner.invoke(cli.cli, [name, "--help"])
-        assert result.exit_code == 0 and "Example:" in result.output and "--corpus DIR" in result.output, name
+        assert result.exit_code == 0 and "Example:" in result.output, name
+        group = cli.cli.get_command(click.Context(cli.cli), name)
+        commands = [[name, sub] for sub in group.list_commands(click.Context(group))] if isinstance(
+            group, click.Group
+        ) else [[name]]  # fmt: skip
+        for argv in commands:
+            result = runner.invoke(cli.cli, [*argv, "--help"])
+            assert result.exit_code == 0 and "Example:" in result.output, argv
+            assert "--corpus DIR" in result.output, argv
 
 
 def test_eval_prints_the_bot_beside_the_baselines_on_a_scratch_index(

@@ -156,7 +156,7 @@ feed_entries = Table(
     Column("url", Text, nullable=False),
     Column("title", Text),
     Column("seen_at", UtcDateTime(), nullable=False),
-    Column("status", String(16), nullable=False),  # "added", "duplicate", "failed"
+    Column("status", String(16), nullable=False),  # "added", "duplicate", "failed"; "pending" mid-fetch
     Column("article", String(500)),  # the corpus file it became
     Column("error", Text),
     UniqueConstraint("feed_id", "entry_key", name="uq_feed_entries_feed_key"),

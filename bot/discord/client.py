@@ -30,6 +30,7 @@ from bot.discord.conversations import Conversations
 from bot.discord.endpoints import ApiEndpoints
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error, answer_message_error
 from bot.discord.feedback import AnswerMemory, FeedbackView
+from bot.discord.feeds import FeedsCog, FeedWatcher
 from bot.discord.insights import InsightsCog
 from bot.discord.operators import OperatorsCog
 from bot.discord.quickfacts import QuickFactsCog
@@ -86,6 +87,8 @@ class ArticleBot(commands.Bot):
         self.index_poll_seconds = index_poll_seconds
         self._index_watch: asyncio.Task[None] | None = None
         self._upkeep: asyncio.Task[None] | None = None
+        self.feed_watcher = FeedWatcher(self)
+        self._feed_poll: asyncio.Task[None] | None = None
 
     @property
     def shared_index(self) -> bool:
@@ -101,6 +104,7 @@ class ArticleBot(commands.Bot):
         await self.add_cog(QuickFactsCog(self))
         await self.add_cog(OperatorsCog(self))
         await self.add_cog(InsightsCog(self))
+        await self.add_cog(FeedsCog(self))
         self.add_view(self.feedback_view)  # persistent: votes work on answers sent before a restart
         try:
             await asyncio.to_thread(self.questions.import_feedback, self.settings.feedback_log)
@@ -111,6 +115,7 @@ class ArticleBot(commands.Bot):
         if self._index_watch is None:  # on_ready comes again after a reconnect
             self._index_watch = asyncio.create_task(self._watch_index())
             self._upkeep = asyncio.create_task(self._expire_log())
+            self._feed_poll = asyncio.create_task(self.feed_watcher.run())
         user = self.user
         log.info(
             "connected as %s (id %s) to %d server(s); shards %s; Message Content intent %s",
@@ -134,7 +139,7 @@ class ArticleBot(commands.Bot):
         await answer_message_error(message, error, event_method)
 
     async def close(self) -> None:
-        for task in (self._index_watch, self._upkeep):
+        for task in (self._index_watch, self._upkeep, self._feed_poll):
             if task is not None:
                 task.cancel()
         try:

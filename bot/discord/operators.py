@@ -285,4 +285,5 @@ class OperatorsCog(commands.Cog, name="Operators"):
             ("Shards", shards),
             ("Message Content intent", "on" if bot.intents.message_content else "off (mentions only)"),
             ("Pinned channels", pinned),
+            ("Feeds", bot.feed_watcher.status),
         ]

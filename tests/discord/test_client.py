@@ -125,13 +125,14 @@ async def test_a_refused_token_is_reported_without_the_token(
 
 # ---- command sync ---------------------------------------------------------------------
 
-OPERATOR_COMMANDS = {"reindex", "article", "status", "insights"}
+OPERATOR_COMMANDS = {"reindex", "article", "status", "insights", "feed"}
 
 
 async def test_sync_to_a_guild_and_globally(bot_settings: Settings, standin: DiscordStandIn) -> None:
     names = await sync_commands(bot_settings, GUILD_ID)
     assert sorted(names) == [
-        "article", "ask", "facts", "insights", "reindex", "search", "sources", "status", "summary"
+        "article", "ask", "facts", "feed", "insights", "reindex", "search", "sources", "status",
+        "summary",
     ]  # fmt: skip
     commands = {c["name"]: c for c in standin.commands[str(GUILD_ID)]}
     for name in OPERATOR_COMMANDS:
@@ -162,9 +163,9 @@ async def test_sync_from_the_command_line(standin: DiscordStandIn, tmp_path: Pat
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     output = stdout.decode() + stderr.decode()
     assert process.returncode == 0, output
-    assert f"synced 9 commands to server {GUILD_ID}" in stdout.decode()
+    assert f"synced 10 commands to server {GUILD_ID}" in stdout.decode()
     assert standin.token not in output
-    assert len(standin.commands[str(GUILD_ID)]) == 9
+    assert len(standin.commands[str(GUILD_ID)]) == 10
 
 
 @pytest.mark.model
