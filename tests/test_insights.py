@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -435,3 +436,48 @@ def test_report_dataclass_round_trips_to_json(database: Database) -> None:
     data = json.loads(json.dumps(report.to_json()))
     assert data["since"] == "2026-11-24T12:00:00+00:00" and data["until"] == "2026-12-01T12:00:00+00:00"
     assert len(report.csv_rows()) == 1 + 1 + len(report.groups) + 2 + 2 + 3 + 2
+
+
+# ---- three more sets, written apart from the one above ------------------------------------
+
+SETS = json.loads((Path(__file__).parent / "data" / "insights_sets.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param(
+            0,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="one story's four aspects (cost, designer, schedule, safety): 5 groups, "
+                "purity 0.83; the model keeps the story's subject above the aspect",
+            ),
+        ),
+        1,
+        2,
+    ],
+)
+def test_three_more_sets_of_60_abstained_in_four_topics_make_four_groups(
+    db: Database, real_embedder: object, number: int
+) -> None:
+    chosen = SETS["sets"][number]
+    log = QuestionLog(db)
+    for i in range(440):
+        article, question = SETS["answered"][i % len(SETS["answered"])]
+        log.record(answered(question, article, NOW - timedelta(hours=(i * 113) % 119 + 0.5)))
+    topic_of = {}
+    for i, (topic, question) in enumerate((t, q) for t, qs in chosen["topics"].items() for q in qs):
+        log.record(abstained(question, NOW - timedelta(hours=(i * 7) % 119 + 0.25), None))
+        topic_of[question] = topic
+    report = build_report(db, lambda: real_embedder, timedelta(days=7), now=NOW)  # type: ignore[return-value]
+
+    assert (report.questions, report.abstained) == (500, 60)
+    assert report.group_count == 4
+    # Most of each group's three examples are of one topic, a different one for each group
+    # (a group may hold a stray question of another topic: about 1 in 10 on these sets).
+    mostly = [
+        Counter(topic_of[example] for example in group.examples).most_common(1)[0] for group in report.groups
+    ]
+    assert all(count >= 2 for _, count in mostly)
+    assert {topic for topic, _ in mostly} == set(chosen["topics"])
