@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import stat
 import sys
 import tempfile
@@ -532,10 +531,10 @@ def feeds_remove(runtime: Runtime, settings: Settings, url: str) -> None:
 def feeds_poll(runtime: Runtime, settings: Settings, force: bool) -> None:
     """Poll every feed now (not those backing off after failures), add new entries, reindex once."""
     from bot.corpus import CorpusFolder
-    from bot.feeds import FeedPoller
+    from bot.feeds import FeedPoller, lease_holder
 
     feed_list = _feed_list(settings)
-    holder = f"`feeds poll` on {socket.gethostname()}, pid {os.getpid()}"
+    holder = lease_holder("`feeds poll`")
     poller = FeedPoller(feed_list.db, CorpusFolder(settings.core), settings.feed_poll_minutes, holder)
     try:
         snapshot: IndexSnapshot | None = IndexStore(settings.index_dir, None).load()

@@ -29,6 +29,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -269,6 +272,49 @@ def known_articles(corpus_dir: Path, snapshot: IndexSnapshot | None, max_bytes: 
 # ---- polling -------------------------------------------------------------------------
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace (Linux; "" elsewhere): two containers may share a host
+    name, but a PID means the same process only within one namespace."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
+_HOLDER = re.compile(r" on (?P<host>[^,\s/]+)(?:/(?P<ns>\d+))?, pid (?P<pid>\d+)(?:,|$)")
+
+
+def lease_holder(role: str, detail: str = "") -> str:
+    """The poll lease's holder name for this process: `role` ("bot", "`feeds poll`"), the
+    host (and PID namespace), the PID, then `detail` (e.g. ", shards 0,1"). Shown to operators
+    while it polls; `holder_gone` reads it back."""
+    namespace = _pid_namespace()
+    host = socket.gethostname() + (f"/{namespace}" if namespace else "")
+    return f"{role} on {host}, pid {os.getpid()}{detail}"
+
+
+def holder_gone(holder: str) -> bool:
+    """Whether `holder` (a `lease_holder` name) is a process of this host and PID namespace
+    that no longer runs, e.g. a poll killed with SIGKILL, whose lease would otherwise block
+    every poll for LEASE_SECONDS. False whenever that cannot be told for sure (another
+    host or namespace, another form of name, no way to check)."""
+    match = _HOLDER.search(holder)
+    if match is None or match.group("ns") is None:
+        return False
+    if match.group("host") != socket.gethostname() or match.group("ns") != _pid_namespace():
+        return False
+    pid = int(match.group("pid"))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, run by another user
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class EntryResult:
     """One entry handled by a poll: `status` ADDED, DUPLICATE or FAILED; `article` the corpus
@@ -410,7 +456,7 @@ class FeedPoller:
         none yet). Raises StorageError when the database fails; a feed or an entry
         that fails is recorded and does not stop the others.
         """
-        if not self.db.acquire_lease(POLL_LEASE, self.holder, LEASE_SECONDS):
+        if not self._acquire():
             return PollReport(busy=self._lease_holder())
         try:
             followed = self._feeds()
@@ -440,6 +486,16 @@ class FeedPoller:
                 sa.select(schema.leases.c.holder).where(schema.leases.c.name == POLL_LEASE)
             ).scalar_one_or_none()
         return str(holder or "another process")
+
+    def _acquire(self) -> bool:
+        """Take the poll lease; also from a holder that died on this host (see holder_gone)."""
+        if self.db.acquire_lease(POLL_LEASE, self.holder, LEASE_SECONDS):
+            return True
+        holder = self._lease_holder()
+        if not holder_gone(holder):
+            return False
+        log.warning("the feed poll lease was held by %s, which no longer runs; taking it over", holder)
+        return self.db.take_over_lease(POLL_LEASE, self.holder, holder, LEASE_SECONDS)
 
     def _renew(self) -> bool:
         return self.db.acquire_lease(POLL_LEASE, self.holder, LEASE_SECONDS)

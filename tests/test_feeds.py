@@ -4,6 +4,11 @@ not XML, entries already in the corpus, a poll killed half-way, the poll lease, 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +23,17 @@ from bot.corpus import CorpusFolder
 from bot.db import Database, schema, sqlite_url
 from bot.engine import ArticleQA
 from bot.errors import FeedError
-from bot.feeds import LEASE_SECONDS, POLL_LEASE, FeedList, FeedPoller, PollReport, backoff
+from bot.feeds import (
+    LEASE_SECONDS,
+    POLL_LEASE,
+    FeedList,
+    FeedPoller,
+    PollReport,
+    backoff,
+    holder_gone,
+    lease_holder,
+)
+from bot.index import IndexStore
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 from tests.feedserver import (
@@ -33,6 +48,7 @@ from tests.feedserver import (
     serve_coast_news,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 INTERVAL = timedelta(minutes=30)  # FEED_POLL_MINUTES in these tests
 
@@ -493,3 +509,106 @@ def test_the_feeds_commands(
     )
     assert run("remove", url)[2] == f"error: {url} is not followed; `feeds list` shows the feeds followed\n"
     assert (corpus / "lighthouse.html").is_file()
+
+
+# ---- a real kill -----------------------------------------------------------------------------
+
+# `python -m bot …` with the fake embedder in place of the model (as tests/discord/test_client.py).
+_RUN_WITH_FAKE_MODEL = """
+import sys
+from bot import cli
+from tests.fakes import FakeEmbedder
+
+sys.exit(cli.main(sys.argv[1:], cli.Runtime(embedder_factory=lambda model: FakeEmbedder())))
+"""
+
+TOWNS = ["Ardmore", "Balintore", "Carradale", "Dornoch", "Elgol", "Findhorn"]
+
+
+def _bot(tmp_path: Path, corpus: Path, *args: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "DISCORD_TOKEN": "",
+        "ALLOW_PRIVATE_URLS": "true",
+        "DATABASE_URL": sqlite_url(tmp_path / "bot.db"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", _RUN_WITH_FAKE_MODEL, *args, "--corpus", str(corpus), "--index",
+         str(tmp_path / "index")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_poll_killed_with_sigkill_while_fetching_loses_no_entry_and_indexes_none_twice(
+    site: FeedServer, tmp_path: Path, corpus: Path
+) -> None:
+    """`feeds poll` killed (SIGKILL) after two entries were added, while the third page is
+    being fetched; the next `feeds poll` (a new process, at once) completes the feed."""
+    items = []
+    for n, town in enumerate(TOWNS):
+        page = article_page(
+            f"{town} pier reopens",
+            f"The {town} pier reopened on Monday after {n + 2} weeks of repairs to its timbers.",
+            f"Boats from {town} landed the season's first catch within the hour, the harbour master said.",
+        )
+        items.append((f"pier-{n}", site.serve(f"/articles/{town.lower()}.html", page, delay=1.5), f"{town}"))
+    url = site.serve("/rss.xml", rss("Piers", items), "application/rss+xml")
+    added = _bot(tmp_path, corpus, "feeds", "add", url)
+    assert added.wait(120) == 0, added.communicate()
+
+    killed = _bot(tmp_path, corpus, "feeds", "poll")
+    deadline = time.monotonic() + 120
+    while len(site.requested("/articles/")) < 3:  # two pages fetched, the third one asked for
+        assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)  # the third page is being answered (1.5 s)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    # The feed lists the newest first and the oldest is added first: the last two were added.
+    written = sorted(p.name for p in corpus.iterdir())
+    assert written == ["china-first-woman-spacewalk.txt", "elgol.html", "findhorn.html"]
+
+    restarted = _bot(tmp_path, corpus, "feeds", "poll")
+    stdout, stderr = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, (stdout, stderr)
+    # The lease of the killed process (on this host, gone) is taken over at once; the page
+    # being fetched when it was killed is fetched again; the two added before are not.
+    rest = "dornoch.html, carradale.html, balintore.html, ardmore.html"
+    assert f"{url}: 4 added ({rest}), 0 already in the corpus, 0 failed" in stdout
+
+    db = Database(sqlite_url(tmp_path / "bot.db"))
+    try:
+        assert sorted(entries(db)) == [
+            (f"pier-{n}", "added", f"{town.lower()}.html", None) for n, town in enumerate(TOWNS)
+        ]
+    finally:
+        db.close()
+    names = sorted(p.name for p in corpus.iterdir())
+    assert names == sorted([f"{town.lower()}.html" for town in TOWNS] + ["china-first-woman-spacewalk.txt"])
+    texts = [p.read_bytes() for p in corpus.iterdir()]
+    for town in TOWNS:
+        assert sum(f"The {town} pier reopened".encode() in text for text in texts) == 1
+    snapshot = IndexStore(tmp_path / "index", None).load()
+    assert sorted(r.id for r in snapshot.articles) == sorted(
+        [town.lower() for town in TOWNS] + ["china-first-woman-spacewalk"]
+    )
+    assert snapshot.duplicates == {}
+    listed = _bot(tmp_path, corpus, "list")
+    stdout, _ = listed.communicate(timeout=120)
+    for town in TOWNS:
+        assert stdout.count(f"{town} pier reopens") == 1
+
+
+def test_a_lease_of_a_process_gone_from_this_host_is_taken_over_at_once(
+    site: FeedServer, core: ArticleQA, db: Database
+) -> None:
+    FeedList(db).add(serve_coast_news(site))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = lease_holder("`feeds poll`").replace(f"pid {os.getpid()}", f"pid {gone.pid}")
+    assert holder_gone(dead) and not holder_gone(lease_holder("bot"))
+    assert not holder_gone("shard 1 on host-b")  # another host, or a name without a PID: wait
+    assert db.acquire_lease(POLL_LEASE, dead, LEASE_SECONDS)
+    assert poll(core, db, holder=lease_holder("`feeds poll`")).added == ["harbour.html", "lighthouse.html"]

@@ -102,7 +102,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     def close(self) -> None:
@@ -186,6 +186,19 @@ class Database:
             return False
         except SQLAlchemyError as exc:
             raise StorageError(f"database {self.describe()}: {_reason(exc)}") from None
+
+    def take_over_lease(self, name: str, holder: str, gone: str, seconds: float) -> bool:
+        """Take the lease `name` from `gone` (a holder known to have died) for `holder` for
+        `seconds`; False when `gone` does not hold it any more (another process took it)."""
+        expires = utcnow() + timedelta(seconds=seconds)
+        leases = schema.leases
+        with self.begin() as connection:
+            taken = connection.execute(
+                sa.update(leases)
+                .where(leases.c.name == name, leases.c.holder == gone)
+                .values(holder=holder, expires_at=expires)
+            ).rowcount
+        return bool(taken)
 
     def release_lease(self, name: str, holder: str) -> None:
         """Give the lease back (nothing happens when `holder` does not hold it)."""

@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from typing import TYPE_CHECKING
 
 import discord
@@ -26,7 +24,7 @@ from bot.discord.access import NotOperator, is_operator
 from bot.discord.render import CHOICE_NAME_LIMIT, CONTENT_LIMIT, md, paginate, safe_url
 from bot.discord.replies import send_pages
 from bot.errors import IndexUnusableError, StorageError
-from bot.feeds import Feed, FeedList, FeedPoller, PollReport, check_feed_url
+from bot.feeds import Feed, FeedList, FeedPoller, PollReport, check_feed_url, lease_holder
 from bot.index import IndexSnapshot
 
 if TYPE_CHECKING:
@@ -45,7 +43,7 @@ class FeedWatcher:
         self.bot = bot
         self.feeds = FeedList(bot.db)
         shards = f", shards {','.join(map(str, bot.settings.shard_ids))}" if bot.settings.shard_ids else ""
-        self.holder = f"bot on {socket.gethostname()}, pid {os.getpid()}{shards}"
+        self.holder = lease_holder("bot", shards)
         self.status = "not read yet"  # /status's "Feeds" row
         self.last_report: PollReport | None = None
         self.polls = 0  # polls finished (or failed) since the start
