@@ -204,6 +204,11 @@ class Settings(BaseSettings):
             raise ValueError("LOG_RETENTION_DAYS must be a number of days, 0 (keep) or more")
         if not 0 < self.feed_poll_minutes < math.inf:
             raise ValueError("FEED_POLL_MINUTES must be a number of minutes above 0")
+        from bot.db.database import database_url_problem  # here: sqlalchemy only when validating
+
+        problem = database_url_problem(self.reveal_database_url())
+        if problem is not None:
+            raise ValueError(f"DATABASE_URL {problem}")
         if self.shard_count is not None and self.shard_count < 1:
             raise ValueError("SHARD_COUNT must be at least 1")
         if self.shard_ids and self.shard_count is None:
