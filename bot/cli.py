@@ -300,13 +300,16 @@ def run_chat(
 @click.argument("user_id", metavar="USER_ID")
 def forget_user(runtime: Runtime, settings: Settings, user_id: str) -> None:
     """Delete one person's logged questions and votes (by Discord user id), on request."""
-    from bot.db import open_database
+    from bot.db import open_existing_database
     from bot.db.questions import QuestionLog
 
-    if not user_id.strip().isdigit():
+    digits = user_id.strip()
+    # ASCII digits only, hashed as the number: "0042" is user 42, as Discord gives it.
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 20):
         raise CommandError(f"{user_id!r} is not a Discord user id (a number, e.g. 123456789012345678)")
-    questions, votes = QuestionLog(open_database(settings)).forget_user(user_id.strip())
-    print(f"Deleted {questions} question(s) and {votes} vote(s) of user {user_id.strip()}.")
+    number = int(digits)
+    questions, votes = QuestionLog(open_existing_database(settings)).forget_user(number)
+    print(f"Deleted {questions} question(s) and {votes} vote(s) of user {number}.")
 
 
 @command("report", "python -m bot report --since 24h   (or --json, --csv > report.csv)")

@@ -326,6 +326,10 @@ class EntryResult:
     article: str | None = None
     error: str | None = None
 
+    def named(self) -> str:
+        """The entry for the operator: its link, else its title (an entry may have no link)."""
+        return self.url or (f'"{self.title}"' if self.title else "an entry without a link or title")
+
 
 @dataclass
 class FeedResult:
@@ -361,7 +365,7 @@ class FeedResult:
         text += f", {self.count(DUPLICATE)} already in the corpus, {self.count(FAILED)} failed"
         for entry in self.entries:
             if entry.status == FAILED:
-                text += f"\n  failed: {entry.url}: {entry.error}"
+                text += f"\n  failed: {entry.named()}: {entry.error}"
         if self.more:
             text += f"\n  more than {MAX_NEW_ENTRIES} new entries: the rest come at the next poll"
         return text
@@ -542,7 +546,8 @@ class FeedPoller:
             entry = self._take(link, title, known, seen.get(key) == PENDING)
             self._record(feed["id"], key, link, title, entry.status, entry.article, entry.error, exists=True)
             result.entries.append(entry)
-            log.info("feed %s: %s %s%s", url, entry.status, link, f" ({entry.error})" if entry.error else "")
+            error = f" ({entry.error})" if entry.error else ""
+            log.info("feed %s: %s %s%s", url, entry.status, entry.named(), error)
         validators = {} if result.more else {
             "etag": fetched.headers.get("etag"),
             "last_modified": fetched.headers.get("last-modified"),

@@ -31,12 +31,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
-from bot.db import Database, open_database, schema, utcnow
+from bot.db import Database, open_existing_database, schema, utcnow
 from bot.embedding import Embedder
 from bot.errors import CommandError
 from bot.settings import Settings
@@ -85,14 +84,7 @@ def open_log(settings: Settings) -> Database:
     """The database of DATABASE_URL, to read (LOG_SALT for the user hashes). Raises
     CommandError for a SQLite file that does not exist (rather than creating an empty
     one), StorageError when it cannot be opened."""
-    url = sa.make_url(settings.reveal_database_url())
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database).expanduser()
-        if not path.is_file():
-            raise CommandError(
-                f"no question log at {path}: nothing was logged yet, or DATABASE_URL names another"
-            )
-    return open_database(settings)
+    return open_existing_database(settings)
 
 
 # ---- the report ------------------------------------------------------------------------

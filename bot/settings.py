@@ -26,6 +26,7 @@ from pydantic_settings import (
 from bot.errors import SettingsError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+MAX_FEED_POLL_MINUTES = 525_600  # a year; more overflowed the poll's date arithmetic
 
 UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
 # Discord ids, written "1,2" or "1;2" in the environment.
@@ -202,8 +203,16 @@ class Settings(BaseSettings):
             raise ValueError("URL_TIMEOUT_SECONDS must be a number of seconds above 0")
         if self.log_retention_days < 0:
             raise ValueError("LOG_RETENTION_DAYS must be a number of days, 0 (keep) or more")
-        if not 0 < self.feed_poll_minutes < math.inf:
-            raise ValueError("FEED_POLL_MINUTES must be a number of minutes above 0")
+        if not 0 < self.feed_poll_minutes <= MAX_FEED_POLL_MINUTES:
+            raise ValueError(
+                "FEED_POLL_MINUTES must be a number of minutes above 0, "
+                f"at most {MAX_FEED_POLL_MINUTES:,} (a year)"
+            )
+        from bot.db.database import database_url_problem  # here: sqlalchemy only when validating
+
+        problem = database_url_problem(self.reveal_database_url())
+        if problem is not None:
+            raise ValueError(f"DATABASE_URL {problem}")
         if self.shard_count is not None and self.shard_count < 1:
             raise ValueError("SHARD_COUNT must be at least 1")
         if self.shard_ids and self.shard_count is None:

@@ -24,10 +24,13 @@ from bot.db import Database, schema, sqlite_url
 from bot.engine import ArticleQA
 from bot.errors import FeedError
 from bot.feeds import (
+    FAILED,
     LEASE_SECONDS,
     POLL_LEASE,
+    EntryResult,
     FeedList,
     FeedPoller,
+    FeedResult,
     PollReport,
     backoff,
     holder_gone,
@@ -304,6 +307,17 @@ def test_a_feed_that_is_not_xml_fails_clearly_and_backs_off_until_it_recovers(
     row = feed_row(db, url)
     assert (row["failures"], row["last_error"]) == (0, None)
     assert FeedList(db).status_line() == "1 followed, 0 failing"
+
+
+def test_a_failed_entry_without_a_link_is_named_by_its_title() -> None:
+    # It read "failed: : the entry has no link".
+    result = FeedResult("https://news.example/rss.xml", "read")
+    result.entries.append(EntryResult("", "Lighthouse relit", FAILED, error="the entry has no link"))
+    result.entries.append(EntryResult("", "", FAILED, error="the entry has no link"))
+    assert result.line().splitlines()[1:] == [
+        '  failed: "Lighthouse relit": the entry has no link',
+        "  failed: an entry without a link or title: the entry has no link",
+    ]
 
 
 def test_a_feed_polled_within_its_interval_is_not_due(

@@ -74,3 +74,32 @@ def test_forget_user_deletes_one_persons_rows(
     assert [r.user_hash for r in logged(tmp_path)] == [db.user_hash(222)]
     code, out, err = run_cli("forget-user", "alice")
     assert code == 1 and "is not a Discord user id" in err
+
+
+def test_forget_user_reads_the_id_as_discord_gives_it(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'article-bot.db'}")
+    answer = Answer("q", "The article does not say.", True, 0.1)
+    QuestionLog(db).record(AskedQuestion("q", answer, 5.0, user_id=111))
+    for not_an_id in ("١١١", "²", "1" * 21, "-111"):  # digits of other scripts are not ids
+        code, _, err = run_cli("forget-user", "--", not_an_id)
+        assert code == 1 and "is not a Discord user id" in err, not_an_id
+    code, out, err = run_cli("forget-user", " 0111 ")  # the number, as the bot hashed it
+    assert code == 0, err
+    assert out.strip() == "Deleted 1 question(s) and 0 vote(s) of user 111."
+    assert logged(tmp_path) == []
+
+
+def test_forget_user_does_not_create_a_database(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A mistyped DATABASE_URL must not answer "Deleted 0" while the person's rows stay elsewhere.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'typo' / 'bot.db'}")
+    code, out, err = run_cli("forget-user", "111")
+    assert code == 1 and out == ""
+    assert err == (
+        f"error: no question log at {tmp_path / 'typo' / 'bot.db'}: nothing was logged yet, "
+        "or DATABASE_URL names another\n"
+    )
+    assert not (tmp_path / "typo").exists()

@@ -27,6 +27,7 @@ def test_reads_env_and_dotenv(tmp_path: Path) -> None:
         ({"URL_TIMEOUT_SECONDS": "0"}, "URL_TIMEOUT_SECONDS"),
         ({"URL_TIMEOUT_SECONDS": "nan"}, "URL_TIMEOUT_SECONDS"),
         ({"COOLDOWN_SECONDS": "nan"}, "COOLDOWN_SECONDS"),
+        ({"FEED_POLL_MINUTES": "1e308"}, "FEED_POLL_MINUTES"),  # was an OverflowError in `feeds poll`
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
@@ -69,3 +70,23 @@ def test_a_dotenv_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 def test_a_bad_number_names_its_type_without_none() -> None:
     with pytest.raises(SettingsError, match=r"^ABSTAIN_THRESHOLD has a bad value: expected float$"):
         Settings.from_env({"ABSTAIN_THRESHOLD": "abc"}, None)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://someone:hunter2@db.example/bot", "unsupported database (mysql)"),
+        ("not a url, hunter2", "is not a database URL"),
+        ("sqlite://", "names no SQLite file"),
+        ("sqlite:///", "names no SQLite file"),
+        ("sqlite:///:memory:", "names no SQLite file"),
+    ],
+)
+def test_a_database_url_that_cannot_hold_the_log_is_refused(url: str, problem: str) -> None:
+    # An in-memory database would take `feeds add`, `ask --log` and votes and lose them at exit;
+    # another scheme failed later with a traceback (its driver is not installed).
+    with pytest.raises(SettingsError, match="DATABASE_URL") as caught:
+        Settings.from_env({"DATABASE_URL": url}, None)
+    assert problem in str(caught.value) and "hunter2" not in str(caught.value)
+    for good in ("sqlite:///data/article-bot.db", "postgresql://u:pw@host:5432/db", "postgres://u@h/db"):
+        assert Settings.from_env({"DATABASE_URL": good}, None).reveal_database_url() == good

@@ -44,6 +44,26 @@ def engine_url(url: str) -> str:
     return url
 
 
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://user:password@host:5432/dbname"
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` cannot hold the operators' database (a phrase that follows "DATABASE_URL"
+    and never repeats the URL, which may hold a password), or None when it can: only SQLite
+    in a file and PostgreSQL are supported; an in-memory SQLite database would lose
+    everything at exit."""
+    try:
+        parsed = sa.make_url(engine_url(url))
+    except (SQLAlchemyError, ValueError):
+        return f"is not a database URL: give {DATABASE_URL_FORMS}"
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        return f"names an unsupported database ({backend}): give {DATABASE_URL_FORMS}"
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return "names no SQLite file (an in-memory database would lose everything): give sqlite:///PATH"
+    return None
+
+
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of the SQLite file at `path`."""
     return f"sqlite:///{path}"
@@ -92,6 +112,11 @@ class Database:
             self._salt = (salt or self._stored_salt()).encode()
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"cannot open the database {self.describe()}: {_reason(exc)}") from None
+        except ImportError as exc:  # a driver that is not installed (mysql://, postgresql+asyncpg://)
+            raise StorageError(
+                f"cannot open the database {self.describe()}: its driver is not installed ({exc}); "
+                f"give {DATABASE_URL_FORMS}"
+            ) from None
 
     def describe(self) -> str:
         """The URL without its password, for messages and logs."""

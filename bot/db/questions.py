@@ -171,7 +171,10 @@ class QuestionLog:
         how many of each were deleted."""
         if days <= 0:
             return 0, 0
-        cutoff = (now or utcnow()) - timedelta(days=days)
+        try:
+            cutoff = (now or utcnow()) - timedelta(days=days)
+        except OverflowError:  # before year 1: nothing is that old
+            return 0, 0
         with self.db.begin() as connection:
             old_votes = connection.execute(sa.delete(schema.votes).where(schema.votes.c.voted_at < cutoff))
             old = connection.execute(sa.delete(schema.questions).where(schema.questions.c.asked_at < cutoff))

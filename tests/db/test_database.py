@@ -67,6 +67,9 @@ def test_a_bad_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open the database") as caught:
         Database("postgresql://someone:hunter2@127.0.0.1:1/nothing")
     assert "hunter2" not in str(caught.value)
+    with pytest.raises(StorageError, match="driver is not installed") as caught:
+        Database("postgresql+asyncpg://someone:hunter2@127.0.0.1:1/nothing")  # ImportError, not a traceback
+    assert "hunter2" not in str(caught.value)
 
 
 def test_postgres_urls_use_psycopg_3() -> None:

@@ -73,6 +73,7 @@ def test_old_rows_expire_and_a_user_can_be_forgotten(database: Database) -> None
     log.record_vote(Vote("up", 2, 1, voted_at=now - timedelta(days=100)))
     log.record_vote(Vote("down", 1, 3))
     assert log.expire(0) == (0, 0)  # 0 keeps everything
+    assert log.expire(10**9) == (0, 0)  # reaching before year 1 (was an OverflowError): keeps all
     assert log.expire(90, now) == (1, 1)
     assert sorted(q.question for q in rows(database, schema.questions)) == ["new", "other"]
     assert len(rows(database, schema.citations)) == 2  # the old question's went with it
