@@ -206,9 +206,10 @@ def ask(
             failures += 1
             _print_error(question, exc, as_json)
             continue
+        latency_ms = (time.perf_counter() - started) * 1000
+        _print_answer(answer, as_json)  # first: a failing database loses no answer
         if record is not None:
-            record(question, answer, started, article=article)
-        _print_answer(answer, as_json)
+            record(question, answer, latency_ms, article=article)
     if failures:
         raise SystemExit(1)
 
@@ -230,17 +231,16 @@ Recorder = Callable[..., None]
 
 
 def _question_recorder(settings: Settings) -> Recorder:
-    """A function that records (question, answer, perf_counter() when asked, article=,
-    follow_up=) in the question log of DATABASE_URL, source "cli"; StorageError."""
+    """A function that records (question, answer, latency in ms, article=, follow_up=) in
+    the question log of DATABASE_URL, source "cli"; StorageError."""
     from bot.db import open_database
     from bot.db.questions import AskedQuestion, QuestionLog
 
     questions = QuestionLog(open_database(settings))
 
     def record(
-        question: str, answer: Answer, started: float, article: str | None = None, follow_up: bool = False
+        question: str, answer: Answer, latency_ms: float, article: str | None = None, follow_up: bool = False
     ) -> None:
-        latency_ms = (time.perf_counter() - started) * 1000
         questions.record(
             AskedQuestion(question, answer, latency_ms, source="cli", article=article, follow_up=follow_up)
         )
@@ -260,7 +260,7 @@ def run_chat(
     core: ArticleQA, lines: Iterable[str], interactive: bool, record: Recorder | None = None
 ) -> int:
     """Answer one question per line until the input ends; returns how many were asked.
-    `record`: called with each (question, answer, start time) to log it (`_question_recorder`)."""
+    `record`: called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
@@ -286,10 +286,11 @@ def run_chat(
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
-        if record is not None:
-            record(question, answer, started)
+        latency_ms = (time.perf_counter() - started) * 1000
         context = follow_up_context(question, answer)
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
+        if record is not None:
+            record(question, answer, latency_ms)
     return asked
 
 

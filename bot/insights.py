@@ -23,6 +23,7 @@ something to group. Front ends: `python -m bot report` (bot/cli.py) and
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import unicodedata
@@ -39,6 +40,8 @@ from bot.db import Database, open_existing_database, schema, utcnow
 from bot.embedding import Embedder
 from bot.errors import CommandError
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MAX_CLUSTERED = 2000  # the most recent abstained questions grouped by meaning
 MAX_GROUPS = 25  # groups kept in a report, largest first
@@ -476,6 +479,8 @@ def _groups(
     distinct = list(askings)
     texts = [Counter(i.question for i in askings[key]).most_common(1)[0][0] for key in distinct]
     began = time.perf_counter()
+    if len(texts) > 1:
+        log.info("grouping %d abstained questions by meaning (the embedding model loads first)…", len(texts))
     vectors = embedder().embed(texts) if len(texts) > 1 else np.zeros((1, 1), dtype=np.float32)
     timings["embedding"] = time.perf_counter() - began
     began = time.perf_counter()
