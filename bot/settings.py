@@ -8,6 +8,7 @@ only its part (`Settings.core`), never the Discord token.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -208,8 +209,6 @@ class Settings(BaseSettings):
                 "FEED_POLL_MINUTES must be a number of minutes above 0, "
                 f"at most {MAX_FEED_POLL_MINUTES:,} (a year)"
             )
-        from bot.db.database import database_url_problem  # here: sqlalchemy only when validating
-
         problem = database_url_problem(self.reveal_database_url())
         if problem is not None:
             raise ValueError(f"DATABASE_URL {problem}")
@@ -220,6 +219,29 @@ class Settings(BaseSettings):
         if self.shard_count is not None and any(not 0 <= s < self.shard_count for s in self.shard_ids):
             raise ValueError("SHARD_IDS must each be between 0 and SHARD_COUNT - 1")
         return self
+
+
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://user:password@host:5432/dbname"
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` cannot hold the operators' database (a phrase that follows "DATABASE_URL"
+    and never repeats the URL, which may hold a password), or None when it can: only SQLite
+    in a file and PostgreSQL are supported; an in-memory SQLite database would lose
+    everything at exit. Read with the standard library, so that checking the settings
+    does not load SQLAlchemy (half a second)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return f"is not a database URL: give {DATABASE_URL_FORMS}"
+    backend = scheme.split("+", 1)[0].lower()
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in ("sqlite", "postgresql"):
+        return f"names an unsupported database ({backend}): give {DATABASE_URL_FORMS}"
+    path = rest.partition("?")[0]
+    if backend == "sqlite" and path.removeprefix("/") in ("", ":memory:"):
+        return "names no SQLite file (an in-memory database would lose everything): give sqlite:///PATH"
+    return None
 
 
 _EXPECTED = {

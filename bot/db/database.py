@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.db import schema
 from bot.errors import StorageError
+from bot.settings import DATABASE_URL_FORMS
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +43,6 @@ def engine_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://user:password@host:5432/dbname"
-
-
-def database_url_problem(url: str) -> str | None:
-    """Why `url` cannot hold the operators' database (a phrase that follows "DATABASE_URL"
-    and never repeats the URL, which may hold a password), or None when it can: only SQLite
-    in a file and PostgreSQL are supported; an in-memory SQLite database would lose
-    everything at exit."""
-    try:
-        parsed = sa.make_url(engine_url(url))
-    except (SQLAlchemyError, ValueError):
-        return f"is not a database URL: give {DATABASE_URL_FORMS}"
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        return f"names an unsupported database ({backend}): give {DATABASE_URL_FORMS}"
-    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
-        return "names no SQLite file (an in-memory database would lose everything): give sqlite:///PATH"
-    return None
 
 
 def sqlite_url(path: Path) -> str:
