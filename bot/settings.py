@@ -204,10 +204,10 @@ class Settings(BaseSettings):
             raise ValueError("URL_TIMEOUT_SECONDS must be a number of seconds above 0")
         if self.log_retention_days < 0:
             raise ValueError("LOG_RETENTION_DAYS must be a number of days, 0 (keep) or more")
-        if not 0 < self.feed_poll_minutes <= MAX_FEED_POLL_MINUTES:
+        if not 1 <= self.feed_poll_minutes <= MAX_FEED_POLL_MINUTES:
             raise ValueError(
-                "FEED_POLL_MINUTES must be a number of minutes above 0, "
-                f"at most {MAX_FEED_POLL_MINUTES:,} (a year)"
+                "FEED_POLL_MINUTES must be a number of minutes from 1 "
+                f"to {MAX_FEED_POLL_MINUTES:,} (a year)"
             )
         problem = database_url_problem(self.reveal_database_url())
         if problem is not None:

@@ -28,6 +28,7 @@ def test_reads_env_and_dotenv(tmp_path: Path) -> None:
         ({"URL_TIMEOUT_SECONDS": "nan"}, "URL_TIMEOUT_SECONDS"),
         ({"COOLDOWN_SECONDS": "nan"}, "COOLDOWN_SECONDS"),
         ({"FEED_POLL_MINUTES": "1e308"}, "FEED_POLL_MINUTES"),  # was an OverflowError in `feeds poll`
+        ({"FEED_POLL_MINUTES": "0.001"}, "FEED_POLL_MINUTES"),  # would poll without pause
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
