@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.discord.client import ArticleBot
 
 
 class NotOperator(app_commands.CheckFailure):
@@ -93,3 +97,18 @@ class Cooldowns:
     def first_warning(self, user_id: int) -> bool:
         """True once per cooldown window, so a flood of mentions gets one notice."""
         return self._notices.update_rate_limit(user_id, self._clock()) is None
+
+
+class OperatorCommands(commands.Cog):
+    """A cog of operator commands. `default_member_permissions` (Manage Server) only hides
+    them from members, and server admins can change who sees them, so every command is
+    checked again when it runs: Manage Server, a role in OPERATOR_ROLE_IDS or a user in
+    OPERATOR_USER_IDS (else NotOperator, answered by errors.py)."""
+
+    def __init__(self, bot: ArticleBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if not is_operator(self.bot.settings, interaction.user, interaction.permissions):
+            raise NotOperator()
+        return True

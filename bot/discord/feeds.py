@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.discord.access import NotOperator, is_operator
+from bot.discord.access import OperatorCommands
 from bot.discord.render import CHOICE_NAME_LIMIT, CONTENT_LIMIT, md, paginate, safe_url
 from bot.discord.replies import send_pages
 from bot.errors import IndexUnusableError, StorageError
@@ -107,22 +106,13 @@ def feed_block(feed: Feed) -> str:
     return f"{title}{link}\n{state}\nEntries: {feed.counts()}"
 
 
-class FeedsCog(commands.Cog, name="Feeds"):
+class FeedsCog(OperatorCommands, name="Feeds"):
     feed = app_commands.Group(
         name="feed",
         description="Follow news feeds: their new entries become articles (operators)",
         default_permissions=discord.Permissions(manage_guild=True),
         guild_only=True,
     )
-
-    def __init__(self, bot: ArticleBot) -> None:
-        self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Every feed command, checked again when it runs."""
-        if not is_operator(self.bot.settings, interaction.user, interaction.permissions):
-            raise NotOperator()
-        return True
 
     @property
     def watcher(self) -> FeedWatcher:

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.discord.access import NotOperator, is_operator
+from bot.discord.access import OperatorCommands
 from bot.discord.errors import NO_MENTIONS, edit_thinking
 from bot.discord.render import (
     EMBED_FIELD_VALUE_LIMIT,
@@ -30,7 +29,7 @@ from bot.discord.render import (
 from bot.insights import Report, build_report, parse_since
 
 if TYPE_CHECKING:
-    from bot.discord.client import ArticleBot
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +132,7 @@ def insights_embeds(report: Report, server_only: bool = True) -> list[discord.Em
     return [unanswered, disliked, usage]
 
 
-class InsightsCog(commands.Cog, name="Insights"):
-    def __init__(self, bot: ArticleBot) -> None:
-        self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Operators only, checked again when the command runs."""
-        if not is_operator(self.bot.settings, interaction.user, interaction.permissions):
-            raise NotOperator()
-        return True
-
+class InsightsCog(OperatorCommands, name="Insights"):
     @app_commands.command(name="insights", description="What was asked and not answered here (operators)")
     @app_commands.describe(since="the questions of the last 30m, 24h, 7d (the default) or 2w")
     @app_commands.default_permissions(manage_guild=True)

@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.articles import SUPPORTED_SUFFIXES
-from bot.discord.access import NotOperator, is_operator
+from bot.discord.access import OperatorCommands
 from bot.discord.asking import pin_channel_id
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.render import CONTENT_LIMIT, clip, format_duration, md, one_line, status_embed
@@ -77,7 +76,7 @@ def reindex_text(report: ReindexReport, shared_index: bool = False) -> str:
     return clip("\n".join(lines), CONTENT_LIMIT)
 
 
-class OperatorsCog(commands.Cog, name="Operators"):
+class OperatorsCog(OperatorCommands, name="Operators"):
     article = app_commands.Group(
         name="article",
         description="Add, remove or pin articles (operators)",
@@ -86,14 +85,8 @@ class OperatorsCog(commands.Cog, name="Operators"):
     )
 
     def __init__(self, bot: ArticleBot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self._busy = asyncio.Lock()
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Every operator command, checked again when it runs."""
-        if not is_operator(self.bot.settings, interaction.user, interaction.permissions):
-            raise NotOperator()
-        return True
 
     @contextlib.asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
