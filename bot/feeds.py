@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
@@ -64,18 +64,22 @@ ADDED, DUPLICATE, FAILED, PENDING = "added", "duplicate", "failed", "pending"
 
 
 def check_feed_url(url: str) -> str:
-    """The URL cleaned of surrounding space; FeedError unless it is an http(s) URL with a host
-    of at most MAX_URL_CHARS characters."""
+    """The URL as feeds are kept: without surrounding space or a #fragment, its scheme and
+    host in lower case (so one feed is not followed twice under two spellings). FeedError
+    unless it is an http(s) URL with a host, of at most MAX_URL_CHARS characters."""
     url = url.strip()
     if len(url) > MAX_URL_CHARS:
         raise FeedError(f"the URL is {len(url):,} characters; the limit is {MAX_URL_CHARS:,}")
     try:
         parts = urlsplit(url)
+        host = parts.hostname
     except ValueError:
         raise FeedError(f"{url[:200]!r} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
         raise FeedError(f"{url[:200]!r} is not an http(s) URL")
-    return url
+    user, at, place = parts.netloc.rpartition("@")
+    return urlunsplit((scheme, f"{user}{at}{place.lower()}", parts.path, parts.query, ""))
 
 
 def backoff(failures: int, interval: timedelta) -> timedelta:
@@ -150,7 +154,7 @@ class FeedList:
     def remove(self, url: str) -> Feed:
         """Stop following `url` and forget its entries (the articles stay in the corpus);
         FeedError when it is not followed."""
-        feed = self.get(url.strip())
+        feed = self.get(check_feed_url(url))
         with self.db.begin() as connection:
             connection.execute(sa.delete(schema.feed_entries).where(schema.feed_entries.c.feed_id == feed.id))
             connection.execute(sa.delete(schema.feeds).where(schema.feeds.c.id == feed.id))

@@ -143,14 +143,19 @@ def test_feeds_are_added_listed_and_removed(database: Database) -> None:
     assert feeds.status_line() == "2 followed, 0 failing"
     with pytest.raises(FeedError, match=r"^https://news.example.com/rss.xml is followed already$"):
         feeds.add("https://news.example.com/rss.xml")
+    for spelling in ("HTTPS://News.Example.COM/rss.xml", " https://news.example.com/rss.xml#latest "):
+        with pytest.raises(FeedError, match=r"^https://news.example.com/rss.xml is followed already$"):
+            feeds.add(spelling)  # the same feed, written another way
     with pytest.raises(FeedError, match=r"^'ftp://news.example.com/rss' is not an http\(s\) URL$"):
         feeds.add("ftp://news.example.com/rss")
     with pytest.raises(FeedError, match=r"^'news' is not an http\(s\) URL$"):
         feeds.add("news")
-    assert feeds.remove("https://news.example.com/rss.xml").url == "https://news.example.com/rss.xml"
+    assert feeds.remove("https://NEWS.example.com/rss.xml").url == "https://news.example.com/rss.xml"
     assert [f.url for f in feeds.all()] == ["https://news.example.com/atom.xml"]
     with pytest.raises(FeedError, match=r"is not followed; `feeds list` shows the feeds followed$"):
         feeds.remove("https://news.example.com/rss.xml")
+    with pytest.raises(FeedError, match=r"^'' is not an http\(s\) URL$"):
+        feeds.remove("  ")
 
 
 def test_backoff_doubles_up_to_a_day() -> None:
