@@ -11,8 +11,8 @@ reindexes once afterwards (`poll_feeds` does both).
 
 An entry already in the corpus (the same URL, before or after redirects, or the
 same text) is recorded "duplicate" and not added again; an entry whose page cannot
-be fetched or read is recorded "failed" with its error, and tried again the next
-time the feed's document changes. A feed that cannot be fetched or read backs off:
+be fetched or read is recorded "failed" with its error, and tried again at the next
+poll, also when the feed's document has not changed (304). A feed that cannot be fetched or read backs off:
 after n failures in a row it is next polled after 2^n poll intervals, at most a day.
 
 Crash safety: an entry is marked "pending" before its page is fetched and marked
@@ -360,7 +360,7 @@ class FeedResult:
             return f"{self.url}: not due until {_when(self.next_poll_at)}"
         if self.outcome == "failed":
             return f"{self.url}: failed: {self.error}; next try {_when(self.next_poll_at)}"
-        if self.outcome == "not modified":
+        if self.outcome == "not modified" and not self.entries:
             return f"{self.url}: not modified"
         added = [e.article for e in self.entries if e.status == ADDED]
         text = f"{self.url}: {len(added)} added"
@@ -529,13 +529,46 @@ class FeedPoller:
                 headers=headers,
             )
             if fetched.status == 304:
-                self._succeeded(feed["id"], started, {})
-                return FeedResult(url, "not modified")
+                return self._retry_failed(feed, started, known)
             parsed = parse_feed(fetched.data, fetched.url, fetched.headers.get("content-type", ""))
         except UserError as exc:
             return self._failed(feed, started, str(exc))
         result = FeedResult(url, "read")
-        entries = _entries(parsed)
+        self._take_entries(feed, _entries(parsed), known, result)
+        validators = {} if result.more else {
+            "etag": fetched.headers.get("etag"),
+            "last_modified": fetched.headers.get("last-modified"),
+        }  # fmt: skip
+        feed_title = str(parsed.get("feed", {}).get("title") or feed["title"] or "")[:TITLE_CHARS] or None
+        self._succeeded(feed["id"], started, {**validators, "title": feed_title})
+        return result
+
+    def _retry_failed(self, feed: dict[str, Any], started: datetime, known: KnownArticles) -> FeedResult:
+        """A feed that has not changed (304): its entries that failed, or that a poll cut
+        short left pending, are tried again (a page that was down may be back)."""
+        entries = schema.feed_entries
+        with self.db.begin() as connection:
+            rows = connection.execute(
+                sa.select(entries.c.entry_key, entries.c.url, entries.c.title)
+                .where(entries.c.feed_id == feed["id"], entries.c.status.in_((FAILED, PENDING)))
+                .where(entries.c.url != "")
+                .order_by(entries.c.id)
+            ).all()
+        result = FeedResult(str(feed["url"]), "not modified")
+        self._take_entries(feed, [(str(k), str(u), str(t or "")) for k, u, t in rows], known, result)
+        self._succeeded(feed["id"], started, {})
+        return result
+
+    def _take_entries(
+        self,
+        feed: dict[str, Any],
+        entries: list[tuple[str, str, str]],
+        known: KnownArticles,
+        result: FeedResult,
+    ) -> None:
+        """Take each (key, link, title) not yet added or known as a duplicate, recording
+        it pending first and then what became of it, into `result`."""
+        url = str(feed["url"])
         seen = self._entry_statuses(feed["id"])
         for key, link, title in entries:
             if seen.get(key) in (ADDED, DUPLICATE):
@@ -552,13 +585,6 @@ class FeedPoller:
             result.entries.append(entry)
             error = f" ({entry.error})" if entry.error else ""
             log.info("feed %s: %s %s%s", url, entry.status, entry.named(), error)
-        validators = {} if result.more else {
-            "etag": fetched.headers.get("etag"),
-            "last_modified": fetched.headers.get("last-modified"),
-        }  # fmt: skip
-        feed_title = str(parsed.get("feed", {}).get("title") or feed["title"] or "")[:TITLE_CHARS] or None
-        self._succeeded(feed["id"], started, {**validators, "title": feed_title})
-        return result
 
     def _take(self, link: str, title: str, known: KnownArticles, pending: bool) -> EntryResult:
         """Add the page of one entry to the corpus, unless it is there already."""

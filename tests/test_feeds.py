@@ -261,6 +261,26 @@ def test_a_feed_answering_304_to_conditional_requests(
     assert row["last_ok_at"] == T0 + INTERVAL and row["failures"] == 0 and row["etag"] == '"v1"'
 
 
+def test_an_unchanged_feed_tries_its_failed_entries_again(
+    site: FeedServer, core: ArticleQA, db: Database
+) -> None:
+    site.serve("/articles/harbour.html", HARBOUR)
+    down = site.url("/articles/down.html")  # not served yet: 404
+    items = [("coast-2", down, "Down for now"), ("coast-1", site.url("/articles/harbour.html"), "Harbour")]
+    url = site.serve("/conditional.xml", rss("Coast news", items), "application/rss+xml", etag='"v1"')
+    FeedList(db).add(url)
+    assert poll(core, db).added == ["harbour.html"]
+    assert entries(db)[1] == ("coast-2", "failed", None, f"{down} answered HTTP 404")
+
+    site.serve("/articles/down.html", BRIDGE)  # back, while the feed itself is unchanged
+    again = poll(core, db, clock=lambda: T0 + INTERVAL)
+    assert again.feeds[0].outcome == "not modified" and again.added == ["down.html"]
+    assert again.lines()[0] == f"{url}: 1 added (down.html), 0 already in the corpus, 0 failed"
+    assert entries(db)[1] == ("coast-2", "added", "down.html", None)
+    assert again.reindex is not None and core.snapshot.article("down") is not None
+    assert poll(core, db, clock=lambda: T0 + 2 * INTERVAL).lines() == [f"{url}: not modified"]
+
+
 def test_a_feed_that_times_out_backs_off_and_shows_its_error(
     site: FeedServer, core: ArticleQA, db: Database, feed_settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
