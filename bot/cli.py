@@ -533,7 +533,8 @@ def feeds_remove(runtime: Runtime, settings: Settings, url: str) -> None:
 )
 @click.option("--all", "force", is_flag=True, help="poll the feeds backing off after failures too")
 def feeds_poll(runtime: Runtime, settings: Settings, force: bool) -> None:
-    """Poll every feed now (not those backing off after failures), add new entries, reindex once."""
+    """Poll every feed now (not those backing off after failures), add new entries, reindex once.
+    Exits 1 when a feed could not be read (each is printed) or another process is polling."""
     from bot.corpus import CorpusFolder
     from bot.feeds import FeedPoller, lease_holder
 
@@ -551,7 +552,8 @@ def feeds_poll(runtime: Runtime, settings: Settings, force: bool) -> None:
     report = poller.poll_and_reindex(snapshot, reindex, every=True, force=force)
     for line in report.lines():
         print(line)
-    if report.busy is not None:
+    # Exit 1 for cron when another process polls, or when a feed could not be read.
+    if report.busy is not None or any(feed.outcome == "failed" for feed in report.feeds):
         raise SystemExit(1)
 
 

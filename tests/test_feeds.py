@@ -541,6 +541,11 @@ def test_the_feeds_commands(
     code, out, _ = run("list")
     assert code == 0 and out.startswith(f'{url} "Coast news": ok, polled ')
     assert out.endswith("; entries: 2 added, 0 duplicate, 0 failed\n")
+    broken = site.url("/missing.xml")  # answers 404: cron learns of it from the exit code
+    run("add", broken)
+    code, out, _ = run("poll")
+    assert code == 1 and f"{broken}: failed: {broken} answered HTTP 404" in out
+    run("remove", broken)
     assert run("remove", url) == (
         0,
         f"stopped following {url}; the 2 articles it added stay in the corpus\n",
