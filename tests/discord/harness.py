@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.discord import ArticleBot, create_bot
 from bot.engine import ArticleQA
@@ -25,6 +25,34 @@ ROCKET_QUESTION = "Which rocket launched the Shenzhou-13 spaceship?"
 ROCKET_SENTENCE = "The Shenzhou-13 spaceship was launched into space on a Long March-2F rocket"
 NO_MENTIONS = {"parse": [], "replied_user": False}
 MESSAGES_ROUTE = rf"/channels/{CHANNEL_ID}/messages"
+
+
+class Call(NamedTuple):
+    """How the core was asked one question."""
+
+    question: str
+    article: str | None
+    context: str
+    context_optional: bool
+
+
+class RecordingQA(ArticleQA):
+    """The core, recording every question it is asked, in `calls`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[Call] = []
+
+    def ask(
+        self,
+        question: str,
+        article: str | None = None,
+        context: str = "",
+        context_optional: bool = False,
+        **options: Any,
+    ) -> Any:
+        self.calls.append(Call(question, article, context, context_optional))
+        return super().ask(question, article, context, context_optional, **options)
 
 
 def pings_nobody(allowed: dict[str, Any] | None) -> bool:

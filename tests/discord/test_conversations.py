@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.engine import ArticleQA
 from bot.settings import Settings
-from tests.discord.harness import ROCKET_QUESTION, answer_to, mention, running
+from tests.discord.harness import ROCKET_QUESTION, RecordingQA, answer_to, mention, running
 from tests.fakes import FakeEmbedder
 from tests.standin import ALICE_ID, MANNY_ID, DiscordStandIn
 
@@ -17,20 +15,6 @@ from tests.standin import ALICE_ID, MANNY_ID, DiscordStandIn
 async def test_reply_to_an_answer_is_a_follow_up(
     corpus: Path, bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
 ) -> None:
-    asked: list[tuple[str, str]] = []
-
-    class RecordingQA(ArticleQA):
-        def ask(
-            self,
-            question: str,
-            article: str | None = None,
-            context: str = "",
-            context_optional: bool = False,
-            **options: Any,
-        ) -> Any:
-            asked.append((question, context))
-            return super().ask(question, article, context, context_optional, **options)
-
     core = RecordingQA(bot_settings, fake_embedder)
     core.open()
     async with running(core, bot_settings, standin):
@@ -44,6 +28,7 @@ async def test_reply_to_an_answer_is_a_follow_up(
         third = await standin.say(ALICE_ID, mention("Tell me more"), reply_to=pages[-1])
         await answer_to(standin, third)
 
+    asked = [(call.question, call.context) for call in core.calls]
     assert asked[0] == (ROCKET_QUESTION, "")
     question, context = asked[1]
     assert question == "And where was it launched from?"
@@ -53,34 +38,21 @@ async def test_reply_to_an_answer_is_a_follow_up(
     assert pages[0]["message_reference"]["message_id"] == second["id"]
 
 
-class AskedQA(ArticleQA):
-    """The core, recording how it was asked: (question, context, context_optional)."""
-
-    asked: list[tuple[str, str, bool]]
-
-    def ask(
-        self,
-        question: str,
-        article: str | None = None,
-        context: str = "",
-        context_optional: bool = False,
-        **options: Any,
-    ) -> Any:
-        self.asked.append((question, context, context_optional))
-        return super().ask(question, article, context, context_optional, **options)
+def asked(core: RecordingQA) -> list[tuple[str, str, bool]]:
+    """(question, context, context_optional) of each question the core was asked."""
+    return [(call.question, call.context, call.context_optional) for call in core.calls]
 
 
 @pytest.fixture
-def asked_core(bot_settings: Settings, fake_embedder: FakeEmbedder) -> AskedQA:
-    """An opened core that records every (question, context, context_optional) it is asked."""
-    core = AskedQA(bot_settings, fake_embedder)
-    core.asked = []
+def asked_core(bot_settings: Settings, fake_embedder: FakeEmbedder) -> RecordingQA:
+    """An opened core that records every question it is asked."""
+    core = RecordingQA(bot_settings, fake_embedder)
     core.open()
     return core
 
 
 async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
-    asked_core: AskedQA, bot_settings: Settings, standin: DiscordStandIn
+    asked_core: RecordingQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
     core = asked_core
     async with running(core, bot_settings, standin):
@@ -92,15 +64,15 @@ async def test_a_message_in_the_thread_of_an_answer_is_a_follow_up(
         pages = await answer_to(standin, second)
         third = await standin.say(MANNY_ID, "which desert is that near", channel_id=thread)
         await answer_to(standin, third)
-    question, context, optional = core.asked[1]
+    question, context, optional = asked(core)[1]
     assert question == "and where was it launched from?" and not optional
     assert context.startswith(ROCKET_QUESTION) and "Long March-2F" in context
     assert pages[0]["channel_id"] == str(thread) and "Jiuquan" in pages[0]["content"]
-    assert core.asked[2][1].startswith("and where was it launched from?")  # the thread's latest
+    assert asked(core)[2][1].startswith("and where was it launched from?")  # the thread's latest
 
 
 async def test_the_next_question_of_the_same_person_may_follow_up(
-    asked_core: AskedQA, bot_settings: Settings, standin: DiscordStandIn
+    asked_core: RecordingQA, bot_settings: Settings, standin: DiscordStandIn
 ) -> None:
     core = asked_core
     async with running(core, bot_settings, standin):
@@ -110,7 +82,7 @@ async def test_the_next_question_of_the_same_person_may_follow_up(
         await answer_to(standin, second)
         other = await standin.say(MANNY_ID, mention("and where from?"))
         await answer_to(standin, other)
-    assert core.asked[0] == (ROCKET_QUESTION, "", False)
-    _question, context, optional = core.asked[1]
+    assert asked(core)[0] == (ROCKET_QUESTION, "", False)
+    _question, context, optional = asked(core)[1]
     assert optional and context.startswith(ROCKET_QUESTION)  # weighed with and without
-    assert core.asked[2] == ("and where from?", "", False)  # another person: no context
+    assert asked(core)[2] == ("and where from?", "", False)  # another person: no context

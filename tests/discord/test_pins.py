@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from bot.db import schema
 from bot.discord import ArticleBot
 from bot.discord.render import CONTENT_LIMIT, answer_pages, focus_note, question_heading
-from bot.engine import ArticleQA
 from bot.models import Answer, Citation
 from bot.pins import Focus, FocusedAnswer
 from bot.settings import Settings
-from tests.discord.harness import answer_to, mention, running
+from tests.discord.harness import RecordingQA, answer_to, mention, running
 from tests.discord.test_feedback import eventually
 from tests.fakes import FakeEmbedder
 from tests.standin import ALICE_ID, CHANNEL_ID, OLIVIA_ID, OTHER_CHANNEL_ID, THREAD_ID, DiscordStandIn
@@ -28,29 +27,11 @@ HARBOUR_TITLE = "Harbour Bridge closed for resurfacing"
 PINNED_DOES_NOT_SAY = f"*The pinned article does not say; from {HARBOUR_TITLE}:*"
 
 
-class RecordingQA(ArticleQA):
-    """The core, recording each call: (question, article, context)."""
-
-    calls: list[tuple[str, str | None, str]]
-
-    def ask(
-        self,
-        question: str,
-        article: str | None = None,
-        context: str = "",
-        context_optional: bool = False,
-        **options: Any,
-    ) -> Any:
-        self.calls.append((question, article, context))
-        return super().ask(question, article, context, context_optional, **options)
-
-
 @pytest.fixture
 def core(bot_settings: Settings, fake_embedder: FakeEmbedder, corpus: Path) -> RecordingQA:
     """The seed article and two bridge stories that both say when their bridge reopens."""
     write_bridges(corpus)
     qa = RecordingQA(bot_settings.core, fake_embedder)
-    qa.calls = []
     qa.open()
     return qa
 
@@ -150,7 +131,7 @@ async def test_another_article_answers_what_the_pinned_one_does_not_say(
     for text in (by_mention, by_slash):
         assert f"**[1]** {HARBOUR_TITLE}, paragraph 3" in text
     # The pinned article first, then all of them.
-    assert [(q, a) for q, a, _ in core.calls] == [(PAINTED, "mill-bridge"), (PAINTED, None)] * 2
+    assert [(q, a) for q, a, *_ in core.calls] == [(PAINTED, "mill-bridge"), (PAINTED, None)] * 2
     assert core.questions_answered == counted + 2  # two questions, each asked twice, counted once
 
     # What the pinned article says needs no note.
@@ -230,13 +211,13 @@ async def test_a_follow_up_in_the_thread_of_an_answer_keeps_its_article(
     pages = await answer_to(standin, second)
     assert pages[0]["content"].startswith("The Harbour Bridge in Portwell will reopen to traffic on 2 June")
     assert MILL_TITLE not in pages[0]["content"]
-    question, article, context = core.calls[-1]
+    question, article, context, _ = core.calls[-1]
     assert (question, article) == (REOPEN, "harbour-bridge")
     assert context.startswith(PAINTED) and "Mara Olsen" in context  # the follow-up context as before
     # Later messages in the thread too.
     third = await standin.say(ALICE_ID, "and who said so?", channel_id=thread)
     await answer_to(standin, third)
-    asked = [(q, a) for q, a, _ in core.calls if q == "and who said so?"]
+    asked = [(q, a) for q, a, *_ in core.calls if q == "and who said so?"]
     assert asked[0] == ("and who said so?", "harbour-bridge")
 
 
