@@ -22,6 +22,7 @@ import numpy as np
 from bot.engine import ArticleQA, follow_up_context
 from bot.errors import CommandError
 from bot.models import Answer
+from bot.pins import Focus, answer_source, ask_focused
 
 MAX_ANSWER_CHARS = 400
 
@@ -171,8 +172,9 @@ def evaluate(
 ) -> tuple[list[Tally], list[Record]]:
     """Run the bot and the two top-sentence baselines on the same questions.
 
-    A follow-up (a question with `previous`) is asked after its earlier question,
-    with that question and the bot's answer to it as context, as in a chat.
+    A follow-up (a question with `previous`) is asked as the Discord bot reads a reply
+    to an answer: after its earlier question, with that question and the bot's answer
+    to it as context, and of the article that answer came from first (bot/pins.py).
     Returns the tallies (bot, BM25, dense, question embedding alone) and the bot's
     record of every question.
     """
@@ -196,13 +198,18 @@ def evaluate(
     for i, question in enumerate(questions):
         article = question.article if per_article and question.article in known else None
         context = ""
+        focus = Focus(article, "named") if article is not None else None
         if question.previous:
             key = (question.article, question.previous)
             if key not in answered:
                 answered[key] = core.ask(question.previous, article=article)
-            context = follow_up_context(question.previous, answered[key])
+            earlier = answered[key]
+            context = follow_up_context(question.previous, earlier)
+            source = answer_source(earlier, article)
+            if article is None and source is not None:  # as the bot reads a reply to an answer
+                focus = Focus(source, "follow-up")
         began = time.perf_counter()
-        answer = core.ask(question.question, article=article, context=context)
+        answer = ask_focused(core, question.question, focus, context).answer
         took = time.perf_counter() - began
         answered[(question.article, question.question)] = answer
         first = answer.citations[0].text if answer.citations else ""
