@@ -34,7 +34,7 @@ from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
 from bot.engine import check_question, follow_up_context
 from bot.errors import StorageError
-from bot.pins import Focus, ask_focused
+from bot.pins import Focus, FocusedAnswer, ask_focused
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -130,21 +130,9 @@ class AskingCog(QuestionCommands, name="Asking"):
             )
             pages = answer_pages(focused.answer, note=focus_note(focused))
             sent = await reply_to_message(message, pages, self.bot.feedback_view)
-        answer = focused.answer
-        asked = AskedQuestion(
-            question,
-            answer,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            article=focused.asked,
-            follow_up=context is not None and not optional,
-            **where_asked(message.guild, message.channel, message.author.id),
-        )
-        answered = AnsweredQuestion(question, answer, article=focused.source)
-        self.bot.answers.remember((m.id for m in sent), answered)  # at once: a reply may follow
-        self.bot.conversations.remember(message.channel.id, message.author.id, answered)
-        question_id = await self.bot.log_question(asked, [m.id for m in sent])
-        if question_id is not None:
-            self.bot.answers.remember((m.id for m in sent), replace(answered, question_id=question_id))
+        where = where_asked(message.guild, message.channel, message.author.id)
+        certain = context is not None and not optional  # a reply or a thread: surely a follow-up
+        await self._keep(question, focused, started, where, sent, message.channel.id, certain)
 
     def _follow_up(self, message: discord.Message, bot_id: int) -> FollowUp | None:
         """The earlier question and answer, and its article, when `message` replies to an
@@ -198,23 +186,36 @@ class AskingCog(QuestionCommands, name="Asking"):
         else:
             focus = await pinned_focus(self.bot, interaction.channel)
         focused = await asyncio.to_thread(ask_focused, self.bot.core, question, focus)
-        answer = focused.answer
-        pages = answer_pages(answer, question_heading(question), focus_note(focused))
+        pages = answer_pages(focused.answer, question_heading(question), focus_note(focused))
         sent = await send_pages(interaction, pages, ephemeral=private, view=self.bot.feedback_view)
+        where = where_asked(interaction.guild, interaction.channel, interaction.user.id)
+        await self._keep(question, focused, started, where, sent, None if private else interaction.channel_id)
+
+    async def _keep(
+        self,
+        question: str,
+        focused: FocusedAnswer,
+        started: float,
+        where: Where,
+        sent: list[discord.Message],
+        conversation: int | None,
+        follow_up: bool = False,
+    ) -> None:
+        """Remember an answer sent in the messages `sent`: for replies and votes (at once: a
+        reply may follow), as the asker's latest in channel `conversation` (None: not kept),
+        and in the question log. `started`: time.perf_counter() when the question came."""
+        latency_ms = (time.perf_counter() - started) * 1000
+        answered = AnsweredQuestion(question, focused.answer, article=focused.source)
+        message_ids = [m.id for m in sent]
+        self.bot.answers.remember(message_ids, answered)
+        if conversation is not None:
+            self.bot.conversations.remember(conversation, where["user_id"], answered)
         asked = AskedQuestion(
-            question,
-            answer,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            article=focused.asked,
-            **where_asked(interaction.guild, interaction.channel, interaction.user.id),
+            question, focused.answer, latency_ms, article=focused.asked, follow_up=follow_up, **where
         )
-        answered = AnsweredQuestion(question, answer, article=focused.source)
-        self.bot.answers.remember((m.id for m in sent), answered)
-        if interaction.channel_id is not None and not private:
-            self.bot.conversations.remember(interaction.channel_id, interaction.user.id, answered)
-        question_id = await self.bot.log_question(asked, [m.id for m in sent])
+        question_id = await self.bot.log_question(asked, message_ids)
         if question_id is not None:
-            self.bot.answers.remember((m.id for m in sent), replace(answered, question_id=question_id))
+            self.bot.answers.remember(message_ids, replace(answered, question_id=question_id))
 
 
 class Where(TypedDict):
@@ -229,10 +230,9 @@ class Where(TypedDict):
 def where_asked(guild: discord.Guild | None, channel: object, user_id: int) -> Where:
     """The guild, channel, thread and user ids of a question: a thread's channel is its parent."""
     thread = channel if isinstance(channel, discord.Thread) else None
-    channel_id = thread.parent_id if thread is not None else getattr(channel, "id", None)
     return Where(
         guild_id=guild.id if guild is not None else None,
-        channel_id=channel_id,
+        channel_id=pin_channel_id(channel),
         thread_id=thread.id if thread is not None else None,
         user_id=user_id,
     )
