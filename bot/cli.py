@@ -324,11 +324,12 @@ def report(runtime: Runtime, settings: Settings, since: str, as_json: bool, as_c
     """What was asked and not answered: abstentions grouped by meaning, answers voted down,
     the most asked questions, the abstention rate by day and usage by article."""
     from bot import insights
+    from bot.db import open_existing_database
 
     if as_json and as_csv:
         raise CommandError("give --json or --csv, not both")
     period = insights.parse_since(since)
-    db = insights.open_log(settings)
+    db = open_existing_database(settings)
     try:
         found = insights.build_report(db, functools.partial(runtime.embedder_factory, settings.model), period)
     finally:
@@ -492,11 +493,10 @@ def feeds() -> None:
 
 def _feed_list(settings: Settings) -> FeedList:
     """The feeds followed, in the database of DATABASE_URL (only the feed commands need it)."""
-    from bot.db import Database
+    from bot.db import open_database
     from bot.feeds import FeedList
 
-    salt = settings.log_salt.get_secret_value() if settings.log_salt is not None else None
-    return FeedList(Database(settings.reveal_database_url(), salt=salt))
+    return FeedList(open_database(settings))
 
 
 @command("add", "python -m bot feeds add https://example.com/news/rss.xml", group=feeds)

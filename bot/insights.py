@@ -36,10 +36,9 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 
-from bot.db import Database, open_existing_database, schema, utcnow
+from bot.db import Database, schema, utcnow
 from bot.embedding import Embedder
 from bot.errors import CommandError
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +80,6 @@ def normalise(question: str) -> str:
     text = re.sub(r"['\u2019]", "", text)
     text = re.sub(r"[^\w\s]|_", " ", text)
     return " ".join(text.split())
-
-
-def open_log(settings: Settings) -> Database:
-    """The database of DATABASE_URL, to read (LOG_SALT for the user hashes). Raises
-    CommandError for a SQLite file that does not exist (rather than creating an empty
-    one), StorageError when it cannot be opened."""
-    return open_existing_database(settings)
 
 
 # ---- the report ------------------------------------------------------------------------
