@@ -21,6 +21,7 @@ from bot.answering.confidence import (
     OVERLAP_THRESHOLD,
     ConfidenceModel,
     ReadSentence,
+    coverage_features,
     reader_features,
     similarity_confidence,
     similarity_features,
@@ -108,7 +109,11 @@ class Answerer:
         readings = self.reader.read(q.text, candidate_windows(candidates), context)
         out = []
         for c, reading in zip(candidates, readings, strict=True):
-            features = reader_features(q, c, reading)
+            features = {
+                **reader_features(q, c, reading),
+                **coverage_features(self.retriever, q, c),
+                "followup": 1.0 if context else 0.0,
+            }
             out.append(ReadSentence(c, reading, features, self.confidence.probability(features)))
         out.sort(key=lambda r: -r.probability)
         return out

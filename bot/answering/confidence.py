@@ -65,7 +65,9 @@ class ConfidenceModel:
     not, 0.5 when the question asks for no particular kind), "qwords" (the question's
     words / 10, at most 2: the reader's logit and span margin run lower for short
     casual questions than for long formal ones about the same sentence, and with the
-    question's length beside them one threshold suits both).
+    question's length beside them one threshold suits both), coverage_features'
+    "window_coverage", "article_coverage" and "missing_max_idf" (0…1), and "followup"
+    (1 when the question was read with an earlier question and answer, else 0).
     `threshold`: below it the bot abstains. `passages` and `candidates`: how much
     retrieval hands the reader. Fitted and chosen by tools/fit_confidence.py and
     stored in the reader's card; without a fit, the reader's logit alone at 0.5.
@@ -127,15 +129,12 @@ def reader_features(question: Question, candidate: ScoredSentence, reading: Read
     }
 
 
-def similarity_features(
-    retriever: HybridRetriever, question: Question, best: ScoredSentence, runner_up: float
+def coverage_features(
+    retriever: HybridRetriever, question: Question, best: ScoredSentence
 ) -> dict[str, float]:
-    """What the similarity confidence reads of the best-ranked sentence: its ranking
-    features, how well it, its neighbours (window) and its article cover the question
-    (idf shares, 0…1), the largest idf the window misses (/ the idf of an unseen term),
-    its lead over the `runner_up`'s ranking score, whether one of question and sentence
-    is negated and the other not (0 or 1), and the number of distinct question terms / 10
-    (at most 2)."""
+    """How well the sentence's window (it and its neighbours) and its article cover the
+    question: "window_coverage" and "article_coverage" (idf shares, 0…1), and
+    "missing_max_idf", the largest idf the window misses / the idf of an unseen term (0…1)."""
     snapshot = retriever.snapshot
     sentences = retriever.sentences
     article = snapshot.position(best.record.id)
@@ -146,12 +145,24 @@ def similarity_features(
     window = set(sentences.terms(base + first, base + last).tolist())
     article_terms = set(sentences.terms(base, base + len(best.record.sentences)).tolist())
     missing = [w for t, w in question.weights.items() if question.term_ids[t] not in window]
-    negated = bool(_NEGATION.search(question.text)) != bool(_NEGATION.search(best.sentence.text))
     return {
-        **best.features,
         "window_coverage": question.coverage(window),
         "article_coverage": question.coverage(article_terms),
         "missing_max_idf": max(missing, default=0.0) / unseen_idf(sentences.size),
+    }
+
+
+def similarity_features(
+    retriever: HybridRetriever, question: Question, best: ScoredSentence, runner_up: float
+) -> dict[str, float]:
+    """What the similarity confidence reads of the best-ranked sentence: its ranking
+    features, coverage_features, its lead over the `runner_up`'s ranking score, whether
+    one of question and sentence is negated and the other not (0 or 1), and the number
+    of distinct question terms / 10 (at most 2)."""
+    negated = bool(_NEGATION.search(question.text)) != bool(_NEGATION.search(best.sentence.text))
+    return {
+        **best.features,
+        **coverage_features(retriever, question, best),
         "margin": best.score - runner_up,
         "negation_mismatch": 1.0 if negated else 0.0,
         "question_terms": min(len(question.weights), 20) / 10.0,

@@ -11,11 +11,13 @@ from bot.answering import NOT_IN_ARTICLE, ConfidenceModel
 from bot.answering.reader import (
     MAX_PREVIOUS_PIECES,
     MAX_SENTENCE_PIECES,
+    TOP_SPANS,
     Encoder,
     Window,
     best_span,
     readings,
     span_chars,
+    top_spans,
 )
 from bot.engine import ArticleQA
 from bot.settings import Settings
@@ -67,6 +69,15 @@ def test_best_span_respects_order_and_length() -> None:
     assert best_span(np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 3.0]), longest=2) == (1, 2, 3.0)
 
 
+def test_top_spans_are_the_best_allowed_spans_best_first() -> None:
+    start = np.array([0.0, 5.0, 0.0, 9.0])
+    end = np.array([1.0, 0.0, 3.0, -20.0])
+    spans = top_spans(start, end, k=3)
+    assert spans[0] == (*best_span(start, end)[:2], 8.0)
+    assert spans[:2] == [(1, 2, 8.0), (1, 1, 5.0)] and spans[2][2] == 3.0  # (0, 2) and (2, 2) tie
+    assert len(top_spans(start, end, k=100)) == 10  # every (first <= last) pair, no more
+
+
 def test_readings_map_pieces_back_to_characters(encoder: Encoder) -> None:
     sentence = "Wang Yaping left the module with Zhai Zhigang."
     [e] = encoder.encode("who went out with her", [Window(sentence)])
@@ -81,6 +92,7 @@ def test_readings_map_pieces_back_to_characters(encoder: Encoder) -> None:
     [reading] = readings([e], np.array([1.5], dtype=np.float32), start, end)
     assert reading.logit == 1.5 and reading.span_logit == 30.0  # 10 above "no answer" at -20
     assert reading.span is not None and sentence[slice(*reading.span)] == "Zhai Zhigang"
+    assert reading.spans[0] == (*reading.span, 30.0) and len(reading.spans) == TOP_SPANS
     assert sentence[slice(*span_chars(e.offsets, 0, 0))] == "Wang"
 
 
