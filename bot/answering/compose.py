@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from bot.answering.confidence import ReadSentence
 from bot.answering.features import ScoredSentence
-from bot.answering.kinds import holds_kind
+from bot.answering.kinds import asks_for, holds_kind
+from bot.answering.quantities import asked_quantity, holds_quantity
 from bot.answering.question import Question
 from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
-from bot.retrieval import PassageHit
+from bot.retrieval import PassageHit, abbreviations, tokenize
 
 if TYPE_CHECKING:
     from bot.index import IndexSnapshot
@@ -114,17 +115,19 @@ def from_reader(
         s = r.candidate.sentence
         citations.append(cite(n, r.candidate.record, s.paragraph, s.start, s.end, s.text, r.probability))
     text = " ".join(f"\u201c{c.text}\u201d [{c.n}]" for c in citations)
-    short = short_answer(best)
+    short = short_answer(best, question)
     if short is not None:
         text = f"{short.text} \u2014 {text}"
     return Answer(question, text, False, confidence, tuple(citations), (), features, short)
 
 
-def short_answer(best: ReadSentence) -> ShortAnswer | None:
+def short_answer(best: ReadSentence, question: str = "") -> ShortAnswer | None:
     """The reader's span in the best sentence, when it is shorter than the sentence and
-    at most MAX_SHORT_ANSWER_CHARS; offsets into the article's text."""
-    span = best.reading.span
+    at most MAX_SHORT_ANSWER_CHARS; offsets into the article's text. Of the reader's
+    best spans (Reading.spans), the first that fits `question` (choose_span) is taken."""
     sentence = best.candidate.sentence
+    span = choose_span(question, sentence.text, best.reading.spans) if question else None
+    span = span or best.reading.span
     if span is None:
         return None
     start, end = span
@@ -133,6 +136,88 @@ def short_answer(best: ReadSentence) -> ShortAnswer | None:
         return None
     start = sentence.start + sentence.text.index(text, start)
     return ShortAnswer(text, best.candidate.record.id, start, start + len(text))
+
+
+# "which rocket", "what kind of organisation", "how many servers": the noun the answer is
+# (or stands before, as in "the Long March-2F rocket"). Function words after "which"/"what"
+# ("what is", "which of") name none.
+_HEAD_NOUN = re.compile(
+    r"\b(?:which|what|how many|how much)\s+(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?([a-z][\w-]*)", re.I
+)
+
+
+# Words of a question that asks only what an abbreviation stands for ("whats the nws",
+# "what does CBO stand for", "wat is hes short for"), stemmed as tokenize() stems them.
+_SPELLED_OUT = frozenset(
+    tokenize(["whats wat wut stands stand means mean short full name abbreviation acronym"])[0]
+)
+
+
+def spelled_out(question: str, sentence: str) -> tuple[int, int] | None:
+    """When `question` asks only what an abbreviation stands for and `sentence` spells it
+    out ("… the National Weather Service (NWS) …"), the (start, end) characters of the
+    phrase in `sentence`; else None."""
+    words = set(tokenize([question])[0])
+    for short, phrase in abbreviations(sentence):
+        if short in words and words - {short} <= _SPELLED_OUT:
+            at = sentence.find(phrase)
+            return (at, at + len(phrase)) if at >= 0 else None
+    return None
+
+
+def head_noun(question: str) -> str | None:
+    """The stemmed noun a "which N" / "what N" / "how many N" question asks for, or None.
+    None for a question about a date or time ("what year", "which day"): the answer
+    ("in 1914") does not name its unit."""
+    match = _HEAD_NOUN.search(question)
+    if match is None or asks_for(question) == "date":
+        return None
+    tokens = tokenize([match.group(1)])[0]  # stop words ("is", "did", "of") give none
+    return tokens[0] if tokens else None
+
+
+def choose_span(
+    question: str, sentence: str, spans: Sequence[tuple[int, int, float]]
+) -> tuple[int, int] | None:
+    """The best of the reader's `spans` (character (start, end, score) in `sentence`, best
+    first) that fits what `question` asks, or None when there are none.
+
+    A question that asks what an abbreviation stands for takes the phrase the sentence
+    spells it out with (spelled_out). Otherwise a span fits when it names something the
+    question does not (it has a content word the question lacks: the reader sometimes
+    marks the question's own words) and, for a
+    question about a quantity ("how long", "how much did it cost"), holds one of that
+    kind (quantities.py). Of the spans that fit, one that ends with or stands before the
+    question's head noun ("which rocket" -> "Long March-2F" in "a Long March-2F
+    rocket") comes first. Each rule is dropped when no span meets it.
+    """
+    defined = spelled_out(question, sentence)
+    if defined is not None:
+        return defined
+    if not spans:
+        return None
+    asked = set(tokenize([question])[0])
+    quantity = asked_quantity(question)
+    noun = head_noun(question)
+
+    def new_words(span: tuple[int, int, float]) -> bool:
+        return bool(set(tokenize([sentence[span[0] : span[1]]])[0]) - asked)
+
+    def right_kind(span: tuple[int, int, float]) -> bool:
+        return quantity is None or holds_quantity(quantity, sentence[span[0] : span[1]])
+
+    def names_noun(span: tuple[int, int, float]) -> bool:  # "the Gobi Desert", "a Long March-2F (rocket)"
+        last = tokenize([sentence[span[0] : span[1]]])[0][-1:]
+        after = tokenize([" ".join(sentence[span[1] :].split()[:1])])[0]
+        return noun in last or noun in after
+
+    pool = list(spans)
+    for rule in (new_words, right_kind):
+        kept = [s for s in pool if rule(s)]
+        pool = kept or pool
+    if noun is not None:
+        pool = [s for s in pool if names_noun(s)] or pool
+    return pool[0][0], pool[0][1]
 
 
 def from_similarity(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answering.compose import from_reader, short_answer
+from bot.answering.compose import choose_span, from_reader, head_noun, short_answer, spelled_out
 from bot.answering.confidence import ReadSentence
 from bot.answering.features import ScoredSentence
 from bot.answering.reader import Reading
@@ -48,3 +48,72 @@ def test_no_exact_answer_when_the_span_is_the_whole_sentence_or_missing() -> Non
     assert short_answer(read(2, 0.9, (0, len(SENTENCES[2])))) is None
     assert short_answer(read(2, 0.9)) is None
     assert short_answer(read(2, 0.9, (9, 18))) is not None  # "six hours"
+
+
+LAUNCH = (
+    "The spaceship was launched on a Long March-2F rocket last month from the Jiuquan "
+    "Satellite Launch Center, and the crew of three will stay for six months."
+)
+
+
+def spans_of(*texts: str) -> list[tuple[int, int, float]]:
+    """Spans of LAUNCH as the reader gives them, best first (scores falling)."""
+    return [(LAUNCH.index(t), LAUNCH.index(t) + len(t), 5.0 - i) for i, t in enumerate(texts)]
+
+
+def picked(question: str, spans: list[tuple[int, int, float]]) -> str:
+    chosen = choose_span(question, LAUNCH, spans)
+    assert chosen is not None
+    return LAUNCH[chosen[0] : chosen[1]]
+
+
+def test_head_noun_is_the_thing_a_which_or_how_many_question_names() -> None:
+    assert head_noun("which rocket?") == "rocket"
+    assert head_noun("what kind of organisation is it") == "organis"
+    assert head_noun("how many servers were wiped") == "server"
+    assert head_noun("what is the rocket called") is None  # "what is" names nothing
+    assert head_noun("what year did it open") is None  # a date does not name its unit
+    assert head_noun("who went out") is None
+
+
+def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> None:
+    spans = spans_of("Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
+    assert picked("which rocket", spans) == "Long March-2F"
+    assert picked("what center", spans) == "Jiuquan Satellite Launch Center"
+    # No span fits the noun: the reader's best stands.
+    assert picked("which desert", spans) == "Jiuquan"
+
+
+def test_a_quantity_question_takes_the_best_span_of_its_kind() -> None:
+    spans = spans_of("three", "last month", "six months")
+    assert picked("how long will they stay", spans) == "six months"
+    assert picked("how many crew", spans) == "three"
+    assert picked("how heavy is it", spans) == "three"  # none of its kind: the best
+
+
+def test_a_span_of_only_the_questions_own_words_is_passed_over() -> None:
+    spans = spans_of("Long March-2F rocket", "Jiuquan Satellite Launch Center")
+    where = "where did the long march-2f rocket take off"
+    assert picked(where, spans) == "Jiuquan Satellite Launch Center"
+    assert choose_span("anything", LAUNCH, []) is None
+
+
+def test_the_short_answer_is_the_span_that_fits_the_question() -> None:
+    rec = record()
+    candidate = ScoredSentence(rec, rec.sentences[2], 1.0, {})
+    reading = Reading(1.0, (3, 7), 5.0, ((3, 7, 5.0), (8, 17, 4.0)))  # "took", "six hours"
+    best = ReadSentence(candidate, reading, {}, 0.9)
+    short = short_answer(best, "how long did it take")
+    assert short is not None and short.text == "six hours" and TEXT[short.start : short.end] == "six hours"
+    assert short_answer(best) is not None and short_answer(best).text == "took"  # type: ignore[union-attr]
+
+
+def test_what_an_abbreviation_stands_for_is_the_phrase_the_sentence_spells_out() -> None:
+    sentence = "Forecasters at the National Weather Service (NWS) warned of gusts up to 55 mph."
+    phrase = (sentence.index("National"), sentence.index(" (NWS"))
+    for question in ("whats the nws", "what does NWS stand for?", "wat is nws short for"):
+        assert spelled_out(question, sentence) == phrase, question
+        assert choose_span(question, sentence, [(0, 11, 3.0)]) == phrase
+    # A question about what the body did is not asking what its name stands for.
+    assert spelled_out("what did the nws warn of", sentence) is None
+    assert spelled_out("whats the nws", "The NWS warned of gusts.") is None  # not spelled out here
