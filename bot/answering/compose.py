@@ -159,7 +159,8 @@ def spelled_out(question: str, sentence: str) -> tuple[int, int] | None:
     phrase in `sentence`; else None."""
     words = set(tokenize([question])[0])
     for short, phrase in abbreviations(sentence):
-        if short in words and words - {short} <= _SPELLED_OUT:
+        # The question as answered may carry the phrase already (HybridRetriever.expand).
+        if short in words and words - {short} <= _SPELLED_OUT | set(tokenize([phrase])[0]):
             at = sentence.find(phrase)
             return (at, at + len(phrase)) if at >= 0 else None
     return None
