@@ -27,8 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "datasets"
 SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-half"
 
+# Written after the shipped reader was trained (its card lists what it learned from): left
+# out, so that tools/train_reader.py and tools/fit_confidence.py reproduce that reader,
+# until the next training run takes them in by emptying this.
+NOT_YET_TRAINED = frozenset({"news-train-o", "news-train-p", "news-train-q"})
 TRAIN_SETS = tuple(
-    sorted(p.name for p in DATASETS.glob("*-train-*") if (p / "questions.jsonl").is_file())
+    sorted(
+        p.name
+        for p in DATASETS.glob("*-train-*")
+        if (p / "questions.jsonl").is_file() and p.name not in NOT_YET_TRAINED
+    )
 )  # news-train-a … and wiki-train-a …
 SEED_TRAIN = "seed-train"
 VALIDATION_SETS = ("news-val", "seed-val")
