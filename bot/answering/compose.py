@@ -138,11 +138,13 @@ def short_answer(best: ReadSentence, question: str = "") -> ShortAnswer | None:
     return ShortAnswer(text, best.candidate.record.id, start, start + len(text))
 
 
-# "which rocket", "what kind of organisation", "how many servers": the noun the answer is
-# (or stands before, as in "the Long March-2F rocket"). Function words after "which"/"what"
-# ("what is", "which of") name none.
+# "which rocket", "what kind of organisation", "how many servers" (and chat spellings, "wat
+# desert"): the noun the answer is (or stands before, as in "the Long March-2F rocket").
+# Function words after "which"/"what" ("what is", "which of") name none.
 _HEAD_NOUN = re.compile(
-    r"\b(?:which|what|how many|how much)\s+(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?([a-z][\w-]*)", re.I
+    r"\b(?:which|wich|what|wat|wut|how many|how much)\s+"
+    r"(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?([a-z][\w-]*)",
+    re.I,
 )
 
 
@@ -160,7 +162,8 @@ def spelled_out(question: str, sentence: str) -> tuple[int, int] | None:
     words = set(tokenize([question])[0])
     for short, phrase in abbreviations(sentence):
         # The question as answered may carry the phrase already (HybridRetriever.expand).
-        if short in words and words - {short} <= _SPELLED_OUT | set(tokenize([phrase])[0]):
+        rest = words - {short} - set(tokenize([phrase])[0])
+        if short in words and rest and rest <= _SPELLED_OUT:  # "and the iss?" asks something else
             at = sentence.find(phrase)
             return (at, at + len(phrase)) if at >= 0 else None
     return None
@@ -185,8 +188,9 @@ def choose_span(
 
     A question that asks what an abbreviation stands for takes the phrase the sentence
     spells it out with (spelled_out). Otherwise a span fits when it names something the
-    question does not (it has a content word the question lacks: the reader sometimes
-    marks the question's own words) and, for a
+    question does not (it has a content word the question lacks, an abbreviation in the
+    question counting as the phrase it stands for: the reader sometimes marks the
+    question's own words) and, for a
     question about a quantity ("how long", "how much did it cost"), holds one of that
     kind (quantities.py). Of the spans that fit, one that ends with or stands before the
     question's head noun ("which rocket" -> "Long March-2F" in "a Long March-2F
@@ -198,6 +202,9 @@ def choose_span(
     if not spans:
         return None
     asked = set(tokenize([question])[0])
+    for short, phrase in abbreviations(sentence):  # "and the iss?" is no "International Space Station"
+        if short in asked:
+            asked |= set(tokenize([phrase])[0])
     quantity = asked_quantity(question)
     noun = head_noun(question)
 

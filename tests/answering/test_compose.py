@@ -74,6 +74,7 @@ def test_head_noun_is_the_thing_a_which_or_how_many_question_names() -> None:
     assert head_noun("what is the rocket called") is None  # "what is" names nothing
     assert head_noun("what year did it open") is None  # a date does not name its unit
     assert head_noun("who went out") is None
+    assert head_noun("and wat desert") == "desert"  # chat spelling
 
 
 def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> None:
@@ -121,4 +122,15 @@ def test_what_an_abbreviation_stands_for_is_the_phrase_the_sentence_spells_out()
         assert choose_span(question, sentence, [(0, 11, 3.0)]) == phrase
     # A question about what the body did is not asking what its name stands for.
     assert spelled_out("what did the nws warn of", sentence) is None
+    assert spelled_out("and the nws?", sentence) is None  # a follow-up naming it asks something else
     assert spelled_out("whats the nws", "The NWS warned of gusts.") is None  # not spelled out here
+
+
+def test_a_span_spelling_out_the_questions_own_abbreviation_is_passed_over() -> None:
+    sentence = "The International Space Station (ISS) will weigh around 450 tons when it is done."
+    spans = [
+        (sentence.index(text), sentence.index(text) + len(text), score)
+        for text, score in (("International Space Station", 5.0), ("around 450 tons", 4.0))
+    ]
+    chosen = choose_span("and the iss?", sentence, spans)
+    assert chosen is not None and sentence[chosen[0] : chosen[1]] == "around 450 tons"
