@@ -188,13 +188,12 @@ def choose_span(
 
     A question that asks what an abbreviation stands for takes the phrase the sentence
     spells it out with (spelled_out). Otherwise a span fits when it names something the
-    question does not (it has a content word the question lacks, an abbreviation in the
-    question counting as the phrase it stands for: the reader sometimes marks the
-    question's own words) and, for a
-    question about a quantity ("how long", "how much did it cost"), holds one of that
-    kind (quantities.py). Of the spans that fit, one that ends with or stands before the
-    question's head noun ("which rocket" -> "Long March-2F" in "a Long March-2F
-    rocket") comes first. Each rule is dropped when no span meets it.
+    question does not (a content word the question lacks, an abbreviation in the question
+    counting as the phrase it stands for: the reader sometimes marks the question's own
+    words) and, for a question about a quantity ("how long", "how much did it cost"),
+    holds one of that kind (quantities.py). Of the spans that fit, one that ends with or
+    stands right before the question's head noun ("which rocket": "Long March-2F" of "a
+    Long March-2F rocket") comes first. Each rule is dropped when no span meets it.
     """
     defined = spelled_out(question, sentence)
     if defined is not None:
