@@ -27,8 +27,12 @@
    here: after 1,100 steps they ranked the answering sentence first less often
    than retrieval alone.)
 3. Shipping. Each fine-tuned matrix's change is factored by truncated SVD to
-   rank 48 and stored in float16 with the vectors and heads: a few MB in
-   bot/artifacts/reader/adapter.safetensors.
+   rank 128, the factors stored in int8 (a float16 scale per rank component), the
+   vectors and heads in float16: 5.4 MB in bot/artifacts/reader/adapter.safetensors.
+   Rank 48 in float16 (4.1 MB) lost what training gained: on seed-val the best
+   window held the answer for 0.901 of the questions against 0.938 unfactored; at
+   rank 96 0.926, at rank 128 0.938 (news-val 0.729 / 0.733 / 0.737 against 0.741).
+   Int8 factors read as float16 ones did, at half the size.
 4. Figures on the "validation" split: how often the reader's best window holds
    the answer, and how well its best logit separates answerable questions from
    unanswerable ones (ROC AUC). They go into bot/artifacts/reader/card.json with
@@ -70,7 +74,7 @@ MAX_POSITIVES = 2
 CONTEXT_NOISE = 1 / 7  # share of plain questions given a random earlier question as context
 CASUAL_SHARE = 0.5  # after the first epoch, this share of formal and crowd questions is typed casually
 HEAD_LR = 1e-3  # the heads start from random weights: they learn faster than the encoder
-RANK = 48  # rank of the shipped delta of each fine-tuned matrix (truncated SVD)
+RANK = 128  # rank of the shipped delta of each fine-tuned matrix (truncated SVD; see save)
 
 
 def _window(record: Any, index: int) -> dict[str, str]:
@@ -377,10 +381,21 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
     }
 
 
+def _int8(matrix: Any, dim: int) -> tuple[Any, Any]:
+    """`matrix` (float32) as int8 with one float16 scale per slice along `dim` (symmetric,
+    the largest magnitude to 127): (values int8, scales float16 shaped to broadcast)."""
+    import torch
+
+    scale = matrix.abs().amax(dim=dim, keepdim=True).clamp_min(1e-12) / 127.0
+    values = torch.round(matrix / scale).clamp(-127, 127).to(torch.int8)
+    return values.contiguous(), scale.half().contiguous()
+
+
 def save(network: Any, model_dir: str, out: Path, rank: int = RANK) -> dict[str, Any]:
     """Write the trained reader as a delta on the bundled encoder (bot/answering/reader.py's
     load_trained reads it): each fine-tuned matrix's change, factored by truncated
-    SVD to `rank`; vectors (biases, layer norms) and the heads whole; float16.
+    SVD to `rank`, its factors in int8 with a float16 scale per rank component; vectors
+    (biases, layer norms) and the heads whole in float16.
     Returns what the factoring kept: the least and the mean share of a change's energy."""
     import torch
     from safetensors.torch import save_file
@@ -396,8 +411,11 @@ def save(network: Any, model_dir: str, out: Path, rank: int = RANK) -> dict[str,
             delta = weight.detach().float() - base[name].detach().float()
             if delta.dim() == 2:
                 u, sigma, vt = torch.linalg.svd(delta, full_matrices=False)
-                tensors[f"encoder.{name}.delta_b"] = (u[:, :rank] * sigma[:rank]).half().contiguous()
-                tensors[f"encoder.{name}.delta_a"] = vt[:rank].half().contiguous()
+                root = sigma[:rank].sqrt()  # the same scale on both factors
+                b, b_scale = _int8(u[:, :rank] * root, dim=0)  # out × rank: a scale per column
+                a, a_scale = _int8(root[:, None] * vt[:rank], dim=1)  # rank × in: a scale per row
+                tensors[f"encoder.{name}.delta_b"], tensors[f"encoder.{name}.delta_b_scale"] = b, b_scale
+                tensors[f"encoder.{name}.delta_a"], tensors[f"encoder.{name}.delta_a_scale"] = a, a_scale
                 kept.append(float((sigma[:rank] ** 2).sum() / (sigma**2).sum().clamp_min(1e-12)))
             else:
                 tensors[f"encoder.{name}"] = weight.detach().half().contiguous()
@@ -407,9 +425,10 @@ def save(network: Any, model_dir: str, out: Path, rank: int = RANK) -> dict[str,
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("adapter_model.safetensors", "adapter_config.json", "heads.safetensors", "README.md"):
         (out / stale).unlink(missing_ok=True)
-    save_file(tensors, str(out / "adapter.safetensors"), metadata={"rank": str(rank)})
+    save_file(tensors, str(out / "adapter.safetensors"), metadata={"rank": str(rank), "factors": "int8"})
     return {
         "rank": rank,
+        "factors": "int8, a float16 scale per rank component",
         "energy_kept_min": round(min(kept), 3),
         "energy_kept_mean": round(sum(kept) / len(kept), 3),
     }

@@ -156,3 +156,53 @@ def test_optional_context_keeps_the_more_confident_reading(settings: Settings) -
 
 def test_corpus_path_fixture_is_the_seed(corpus: Path) -> None:
     assert [p.name for p in corpus.iterdir()] == ["china-first-woman-spacewalk.txt"]
+
+
+def test_load_trained_adds_int8_factors_and_float_ones(tmp_path: Path) -> None:
+    """W becomes W + (b · b_scale) @ (a · a_scale) for int8 factors, W + b @ a for float
+    ones; vectors and heads are copied whole; a wrong shape is refused."""
+    import torch
+    from safetensors.torch import save_file
+
+    from bot.answering.reader import load_trained
+
+    class Toy(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = torch.nn.Linear(3, 2)
+            self.answer = torch.nn.Linear(2, 1)
+
+    toy = Toy()
+    base = toy.encoder.weight.detach().clone()
+    b = torch.tensor([[10, -20], [30, 5]], dtype=torch.int8)
+    b_scale = torch.tensor([[0.5, 0.25]], dtype=torch.float16)
+    a = torch.tensor([[1, 0, -2], [4, 2, 0]], dtype=torch.int8)
+    a_scale = torch.tensor([[0.1], [0.5]], dtype=torch.float16)
+    head = {"answer.weight": torch.ones(1, 2, dtype=torch.float16), "answer.bias": torch.zeros(1)}
+    save_file(
+        {"encoder.weight.delta_b": b, "encoder.weight.delta_b_scale": b_scale,
+         "encoder.weight.delta_a": a, "encoder.weight.delta_a_scale": a_scale,
+         "encoder.bias": torch.tensor([7.0, 8.0]), **head},
+        str(tmp_path / "adapter.safetensors"),
+    )  # fmt: skip
+    load_trained(toy, tmp_path)
+    expected = base + (b.float() * b_scale.float()) @ (a.float() * a_scale.float())
+    assert torch.allclose(toy.encoder.weight, expected)
+    assert toy.encoder.bias.tolist() == [7.0, 8.0]
+    assert toy.answer.weight.tolist() == [[1.0, 1.0]]
+
+    float_toy = Toy()
+    base = float_toy.encoder.weight.detach().clone()
+    save_file(
+        {"encoder.weight.delta_b": b.float(), "encoder.weight.delta_a": a.float(), **head},
+        str(tmp_path / "adapter.safetensors"),
+    )
+    load_trained(float_toy, tmp_path)
+    assert torch.allclose(float_toy.encoder.weight, base + b.float() @ a.float())
+
+    save_file(
+        {"encoder.weight.delta_b": torch.ones(2, 1), "encoder.weight.delta_a": torch.ones(1, 4), **head},
+        str(tmp_path / "adapter.safetensors"),
+    )
+    with pytest.raises(ValueError, match=r"encoder\.weight"):
+        load_trained(Toy(), tmp_path)
