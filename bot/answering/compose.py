@@ -146,6 +146,9 @@ _HEAD_NOUN = re.compile(
     r"(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?([a-z][\w-]*)",
     re.I,
 )
+_NAME_OF = re.compile(
+    r"\bnames? of (?:the |a |an |this |that |these |those |its |their )?([a-z][\w\s-]*)", re.I
+)
 
 
 # Words of a question that asks only what an abbreviation stands for ("whats the nws",
@@ -170,11 +173,24 @@ def spelled_out(question: str, sentence: str) -> tuple[int, int] | None:
 
 
 def head_noun(question: str) -> str | None:
-    """The stemmed noun a "which N" / "what N" / "how many N" question asks for, or None.
-    None for a question about a date or time ("what year", "which day"): the answer
-    ("in 1914") does not name its unit."""
+    """The stemmed noun a "which N" / "what N" / "how many N" / "the name of the (…) N"
+    question asks for, or None. None for a question about a date or time ("what year",
+    "which day"): the answer ("in 1914") does not name its unit."""
+    if asks_for(question) == "date":
+        return None
+    named = _NAME_OF.search(question)
+    if named is not None:  # "the name of the mars rover": the phrase's last content word
+        phrase: list[str] = []  # before a stop word ("the rover on mars", "the man who …")
+        for word in named.group(1).split():
+            tokens = tokenize([word])[0]
+            if tokens and len(phrase) < 3:
+                phrase.append(tokens[0])
+            elif phrase:
+                break
+        if phrase:
+            return phrase[-1]
     match = _HEAD_NOUN.search(question)
-    if match is None or asks_for(question) == "date":
+    if match is None:
         return None
     tokens = tokenize([match.group(1)])[0]  # stop words ("is", "did", "of") give none
     return tokens[0] if tokens else None

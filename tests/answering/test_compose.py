@@ -75,6 +75,11 @@ def test_head_noun_is_the_thing_a_which_or_how_many_question_names() -> None:
     assert head_noun("what year did it open") is None  # a date does not name its unit
     assert head_noun("who went out") is None
     assert head_noun("and wat desert") == "desert"  # chat spelling
+    # "the name of the …": the last word of the phrase, before a preposition or a clause
+    assert head_noun("whats the name of the mars rover") == "rover"
+    assert head_noun("what is the name of the rover on mars") == "rover"
+    assert head_noun("names of the two astronauts?") == "astronaut"
+    assert head_noun("what was the name of the man who designed it") == "man"
 
 
 def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> None:
@@ -83,6 +88,8 @@ def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> No
     assert picked("what center", spans) == "Jiuquan Satellite Launch Center"
     # No span fits the noun: the reader's best stands.
     assert picked("which desert", spans) == "Jiuquan"
+    assert picked("whats the name of the launch center", spans) == "Jiuquan Satellite Launch Center"
+    assert picked("what is the name of the rocket they used", spans) == "Long March-2F"
 
 
 def test_a_quantity_question_takes_the_best_span_of_its_kind() -> None:
