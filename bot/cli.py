@@ -256,16 +256,16 @@ def chat(runtime: Runtime, settings: Settings, log_questions: bool) -> None:
     run_chat(runtime.core(settings), sys.stdin, interactive=sys.stdin.isatty(), record=record)
 
 
-def run_chat(
-    core: ArticleQA, lines: Iterable[str], interactive: bool, record: Recorder | None = None
-) -> int:
+def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: Recorder | None = None) -> int:
     """Answer one question per line until the input ends; returns how many were asked.
-    `record`: called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
+    Not `interactive` (a file or a pipe), each answer comes after its question ("> …"). An
+    answer read with the question before it says so first. `record`: called with each
+    (question, answer, latency in ms) to log it (`_question_recorder`)."""
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
     iterator = iter(lines)
-    context = ""
+    context = earlier = ""
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -279,6 +279,8 @@ def run_chat(
         if question.lower() in {"quit", "exit", ":q"}:
             break
         asked += 1
+        if not interactive:  # read from a file or a pipe: the transcript shows the question
+            print(f"> {question}", flush=True)
         started = time.perf_counter()
         try:
             # Each question may follow up on the one before it: the core weighs both readings.
@@ -287,7 +289,9 @@ def run_chat(
             print(f"error: {exc}", flush=True)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
-        context = follow_up_context(question, answer)
+        if answer.features.get("followup"):
+            print(f'(read as a follow-up to "{earlier}")')
+        context, earlier = follow_up_context(question, answer), question
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
         if record is not None:
             record(question, answer, latency_ms)

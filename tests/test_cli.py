@@ -81,6 +81,9 @@ def test_chat_reads_stdin_until_eof(folders: tuple[Path, Path]) -> None:
     assert "Weibo" in result.stdout
     assert "14 astronauts" in result.stdout
     assert "[1]" in result.stdout
+    # Piped, the transcript shows each question before its answer; blank lines ask nothing.
+    asked = [line for line in result.stdout.splitlines() if line.startswith("> ")]
+    assert asked == ["> Where was the video posted?", "> How many astronauts has China sent to space?"]
 
 
 @pytest.mark.parametrize(
@@ -257,6 +260,7 @@ def test_chat_stops_on_sigterm(folders: tuple[Path, Path]) -> None:
     assert chat.stdin is not None and chat.stdout is not None
     chat.stdin.write("Where was the video posted?\n")
     chat.stdin.flush()
+    assert chat.stdout.readline() == "> Where was the video posted?\n"  # piped: the question first
     assert "Weibo" in chat.stdout.readline()  # answered; now waiting for the next line
     chat.terminate()
     assert chat.wait(timeout=2) == 128 + 15  # docker stop waits 10 s, then kills
