@@ -259,8 +259,8 @@ def chat(runtime: Runtime, settings: Settings, log_questions: bool) -> None:
 def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: Recorder | None = None) -> int:
     """Answer one question per line until the input ends; returns how many were asked.
     Not `interactive` (a file or a pipe), each answer comes after its question ("> …"). An
-    answer read with the question before it says so first. `record`: called with each
-    (question, answer, latency in ms) to log it (`_question_recorder`)."""
+    answer (not an abstention) read with the question before it says so first. `record`:
+    called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
@@ -289,7 +289,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
             print(f"error: {exc}", flush=True)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
-        if answer.features.get("followup"):
+        if answer.features.get("followup") and not answer.abstained:
             print(f'(read as a follow-up to "{earlier}")')
         context, earlier = follow_up_context(question, answer), question
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
