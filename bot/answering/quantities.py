@@ -145,3 +145,34 @@ def asked_quantity(question: str) -> str | None:
 def holds_quantity(kind: str, text: str) -> bool:
     """Whether `text` holds a quantity of `kind` (see asked_quantity)."""
     return any(p.search(text) for p in _HOLDS.get(kind, ()))
+
+
+_NUMBERED = re.compile(r"(?<![\w.,])(\d[\d,.]*\d)(?![\w])|[^\W\d_]+(-\d[^\W_]*)", re.I)
+
+
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
+
+
+def _digits_plain(text: str) -> str:
+    return re.sub(r"(?<=\d),(?=\d)", "", text.lower())
+
+
+def unknown_numbers(question: str, article: str) -> list[str]:
+    """The numbers of two digits or more ("0.5", "10,000"; not years) and the numbers of
+    numbered names ("Shenzhou-14", "R-2626") in `question` that `article` never writes
+    (case and thousands separators aside; a numbered name counts as written when its
+    "-14" is, so a misspelt name is no unknown one). A question about a mission, a year
+    or an amount the article never mentions asks about something else."""
+    text = _digits_plain(article)
+    found = []
+    for match in _NUMBERED.finditer(question):
+        number, suffix = match.group(1), match.group(2)
+        if number is not None and _YEAR.fullmatch(number):
+            continue  # news often leaves the year out ("on Nov. 7"): asking with it is fine
+        if number is not None:
+            wanted = rf"(?<![\d.]){re.escape(_digits_plain(number))}(?![\d]|[.,]\d)"
+        else:
+            wanted = rf"{re.escape(_digits_plain(suffix))}(?!\w)"
+        if not re.search(wanted, text):
+            found.append(match.group(0))
+    return found

@@ -72,6 +72,7 @@ def test_casual_questions_are_answered(core: ArticleQA, question: str, gold: str
         "who was the first american woman to walk in space",
         "how much did the mission cost",
         "what did wang yaping say after the spacewalk",
+        "when did shenzhou-14 launch",  # the article speaks of Shenzhou-13 (and -12, -11 nowhere)
     ],
 )
 def test_on_topic_questions_the_article_does_not_answer_are_abstained(core: ArticleQA, question: str) -> None:

@@ -1,0 +1,27 @@
+"""Numbers a question names that its article never writes."""
+
+from __future__ import annotations
+
+from bot.answering.quantities import unknown_numbers
+
+ARTICLE = (
+    "The Shenzhou-13 spaceship was launched on a Long March-2F rocket in 2021. It carried "
+    "10,000 pieces of kit and 0.5 tonnes of water; 14 astronauts have flown since 2003."
+)
+
+
+def test_a_numbered_name_or_a_number_the_article_never_writes_is_unknown() -> None:
+    assert unknown_numbers("when did shenzhou-14 launch", ARTICLE) == ["shenzhou-14"]
+    assert unknown_numbers("was it a long march-3b", ARTICLE) == ["march-3b"]
+    assert unknown_numbers("did it carry 0.7 tonnes", ARTICLE) == ["0.7"]
+    assert unknown_numbers("were there 15 astronauts", ARTICLE) == ["15"]
+
+
+def test_what_the_article_writes_however_spelt_is_known() -> None:
+    assert unknown_numbers("when did Shenzhou-13 launch", ARTICLE) == []
+    assert unknown_numbers("when did shenzou-13 launch", ARTICLE) == []  # a misspelt name, its number written
+    assert unknown_numbers("who brought 10000 pieces", ARTICLE) == []  # thousands separators aside
+    assert unknown_numbers("what about 0.5 tonnes", ARTICLE) == []
+    assert unknown_numbers("how many of the 14 went out", ARTICLE) == []
+    assert unknown_numbers("what happened in 2019", ARTICLE) == []  # years: news often leaves them out
+    assert unknown_numbers("the 2 women", ARTICLE) == []  # one digit: "two" is written out as often
