@@ -13,8 +13,8 @@ formal SQuAD questions do not decide alone.
 Questions: the "train" and "calibration" splits of tools/reader_data.py (SQuAD 2.0's
 articles but the two held out, and every written training set); the validation split
 and the held-out sets (datasets/news-val, seed-val, crowd-dec, casual-*) are only
-measured, with `--measure`. Each question goes through the bot's own retrieval (16
-passages, as the shipped confidence model asks for) and every sentence of those
+measured, with `--measure`. Each question goes through the bot's own retrieval (as
+many passages as the shipped confidence model asks for, 16) and every sentence of those
 passages is a candidate, with the features score_sentences gives it. A follow-up is
 asked with its earlier question and that question's first gold answer.
 
@@ -43,7 +43,6 @@ from tools.reader_data import DATASETS, QuestionSet, all_sets, load_set, previou
 
 log = logging.getLogger("fit_ranking")
 
-PASSAGES = 16  # passages retrieved per question, as bot/artifacts/reader/card.json asks
 NAMES = tuple(RANKING_WEIGHTS)  # the features, in the order of the weight vectors here
 HELD_OUT = ("crowd-dec", "casual-dec", "casual-fresh", "casual-cases")
 GRID = {
@@ -56,16 +55,14 @@ GRID = {
 }
 
 
-def collect(qset: QuestionSet) -> list[dict[str, Any]]:
-    """The candidates of each answerable question of `qset`: their features and whether
-    they hold a gold answer."""
+def collect(qset: QuestionSet, embedder: Any, passages: int) -> list[dict[str, Any]]:
+    """The candidates of each answerable question of `qset`, from `passages` retrieved
+    passages: their features and whether they hold a gold answer."""
     from bot.answering.features import score_sentences, without_repeats
     from bot.answering.question import Question
-    from bot.embedding import SentenceTransformerEmbedder
     from bot.engine import ArticleQA
-    from bot.settings import BUNDLED_MODEL, Settings
+    from bot.settings import Settings
 
-    embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         core = ArticleQA(Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index").core, embedder)
@@ -79,7 +76,7 @@ def collect(qset: QuestionSet) -> list[dict[str, Any]]:
             vector = embedder.embed([text])[0]
             question = Question.analyse(item.question, retriever)
             tokens = retriever.tokens(text) if context else question.tokens
-            hits = retriever.passages(tokens, vector, k=PASSAGES)
+            hits = retriever.passages(tokens, vector, k=passages)
             if not hits:
                 continue
             ranked = without_repeats(score_sentences(retriever, question, vector, hits))
@@ -176,7 +173,15 @@ def main() -> int:
         sets = all_sets()
         if args.measure:
             sets += [load_set(n, DATASETS / n) for n in HELD_OUT if (DATASETS / n).is_dir()]
-        rows = [row for qset in sets for row in collect(qset)]
+        from bot.answering.confidence import ConfidenceModel
+        from bot.answering.reader import READER_DIR
+        from bot.embedding import SentenceTransformerEmbedder
+        from bot.settings import BUNDLED_MODEL
+
+        card = json.loads((READER_DIR / "card.json").read_text(encoding="utf-8"))
+        passages = ConfidenceModel.from_card(card).passages  # as many as the bot retrieves
+        embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
+        rows = [row for qset in sets for row in collect(qset, embedder, passages)]
         if args.features is not None:
             args.features.write_text(json.dumps(rows), encoding="utf-8")
     fitting = [r for r in rows if r["split"] in ("train", "calibration") and r["set"] not in HELD_OUT]

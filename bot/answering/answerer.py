@@ -136,7 +136,7 @@ class Answerer:
         confidence = best.probability
         if q.quantity is not None and not holds_quantity(q.quantity, best.candidate.sentence.text):
             confidence *= MISSING_QUANTITY_FACTOR
-        if unknown_numbers(q.text, f"{best.candidate.record.title} {best.candidate.record.text}"):
+        if unknown_numbers(q.text, best.candidate.record.title, best.candidate.record.text):
             confidence *= UNKNOWN_NUMBER_FACTOR  # "when did shenzhou-14 launch" of Shenzhou-13's
         features = {**best.features, "probability": best.probability}
         if confidence < threshold:

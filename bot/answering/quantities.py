@@ -148,8 +148,6 @@ def holds_quantity(kind: str, text: str) -> bool:
 
 
 _NUMBERED = re.compile(r"(?<![\w.,])(\d[\d,.]*\d)(?![\w])|[^\W\d_]+(-\d[^\W_]*)", re.I)
-
-
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 
 
@@ -157,21 +155,22 @@ def _digits_plain(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d)", "", text.lower())
 
 
-def unknown_numbers(question: str, article: str) -> list[str]:
+def unknown_numbers(question: str, *article: str) -> list[str]:
     """The numbers of two digits or more ("0.5", "10,000"; not years) and the numbers of
-    numbered names ("Shenzhou-14", "R-2626") in `question` that `article` never writes
-    (case and thousands separators aside; a numbered name counts as written when its
-    "-14" is, so a misspelt name is no unknown one). A question about a mission, a year
-    or an amount the article never mentions asks about something else."""
-    text = _digits_plain(article)
+    numbered names ("Shenzhou-14", "R-2626") in `question` that the `article` texts (its
+    title, its body) never write (case and thousands separators aside; a numbered name
+    counts as written when its "-14" is, so a misspelt name is no unknown one). A question
+    about a mission or an amount the article never mentions asks about something else."""
+    asked = [m for m in _NUMBERED.finditer(question) if not (m.group(1) and _YEAR.fullmatch(m.group(1)))]
+    if not asked:  # most questions: the article is not read at all
+        return []
+    text = _digits_plain("\n".join(article))
     found = []
-    for match in _NUMBERED.finditer(question):
+    for match in asked:
         number, suffix = match.group(1), match.group(2)
-        if number is not None and _YEAR.fullmatch(number):
-            continue  # news often leaves the year out ("on Nov. 7"): asking with it is fine
         if number is not None:
             wanted = rf"(?<![\d.]){re.escape(_digits_plain(number))}(?![\d]|[.,]\d)"
-        else:
+        else:  # years are left out above: news often leaves the year out ("on Nov. 7")
             wanted = rf"{re.escape(_digits_plain(suffix))}(?!\w)"
         if not re.search(wanted, text):
             found.append(match.group(0))
