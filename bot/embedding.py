@@ -63,6 +63,11 @@ class SentenceTransformerEmbedder:
             raise EmbedderError(f"the model {model!r} does not report its dimension")
         self.dimension = int(dimension)
         self.max_tokens = int(self._model.max_seq_length or 256)
+        # The whole words of the model's tokenizer (lower case): what retrieval never reads
+        # as a typo (HybridRetriever.expand).
+        self.vocabulary = frozenset(
+            piece.lower() for piece in self._model.tokenizer.get_vocab() if piece.isalpha()
+        )
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Shape (len(texts), dimension), float32, each row L2-normalised (see Embedder.embed)."""

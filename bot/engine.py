@@ -243,7 +243,7 @@ class ArticleQA:
         if field is not None:
             answer = self._answer_metadata(cleaned, field, live, article_ids, context)
         else:
-            expanded = live.answerer.retriever.expand(cleaned)
+            expanded = self._expanded(cleaned, live)
             retrieval_text = f"{context} {expanded}" if context else expanded
             vector = self.embedder.embed([retrieval_text])[0]
             answer = live.answerer.answer(expanded, vector, self.threshold, article_ids, context)
@@ -279,9 +279,10 @@ class ArticleQA:
         live = self._live
         if live is None:
             raise IndexUnusableError("the index is not loaded")
-        retrieval_text = f"{context} {cleaned}" if context else cleaned
+        expanded = self._expanded(cleaned, live)
+        retrieval_text = f"{context} {expanded}" if context else expanded
         vector = self.embedder.embed([retrieval_text])[0]
-        return live.answerer.rank(cleaned, vector, None, context)[1]
+        return live.answerer.rank(expanded, vector, None, context)[1]
 
     def read(self, question: str, context: str = "") -> list[ReadSentence]:
         """The reader's judgement of the candidates for `question`, most likely first,
@@ -290,7 +291,14 @@ class ArticleQA:
         if live is None:
             raise IndexUnusableError("the index is not loaded")
         scored = self.rank(question, context)
-        return live.answerer.read(check_question(question, self.settings.max_question_chars), scored, context)
+        expanded = self._expanded(check_question(question, self.settings.max_question_chars), live)
+        return live.answerer.read(expanded, scored, context)
+
+    def _expanded(self, question: str, live: _Live) -> str:
+        """The question as retrieval and the reader read it (HybridRetriever.expand): with
+        the articles' own spellings of its words, and typos read against the embedding
+        model's vocabulary when the embedder has one."""
+        return live.answerer.retriever.expand(question, getattr(self.embedder, "vocabulary", None))
 
     def search(self, query: str, k: int = 5, article: str | None = None) -> list[Citation]:
         """The k passages that best match `query`, best first, each scored by cosine similarity.

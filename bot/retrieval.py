@@ -12,9 +12,10 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import Stemmer
@@ -23,6 +24,9 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from bot.articles import detect_language
 from bot.index import IndexSnapshot, VectorIndex, row_ranges
 from bot.models import ArticleRecord
+
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 # NLTK's English list: it also drops question words (what, when, did, …), which
@@ -54,6 +58,9 @@ def _stemmer(language: str = "en") -> Stemmer.Stemmer | None:
 
 _WORDS = re.compile(TOKEN_PATTERN).findall
 _STOPWORDS = frozenset(STOPWORDS)
+# Words shorter than this are never read as typos: one edit turns a short word into
+# another real one too easily ("wat" / "was").
+SPELLING_MIN_LETTERS = 4
 
 
 def _english() -> Stemmer.Stemmer:
@@ -367,12 +374,16 @@ class HybridRetriever:
         """The question's BM25 tokens, read in the language of the articles it is in."""
         return tokenize([question], self.question_language(question))[0]
 
-    def expand(self, question: str) -> str:
+    def expand(self, question: str, known_words: Container[str] | None = None) -> str:
         """The question with the articles' own spellings of its words added in brackets.
 
         An abbreviation an article spells out ("iss" -> "International Space Station"),
         and a compound that the articles write as one word or as two ("walk in space"
-        -> "spacewalk", "spacewalk" -> "space walk"). Unchanged when nothing applies.
+        -> "spacewalk", "spacewalk" -> "space walk"). Given `known_words` (the words a
+        language model knows, lower case), a word of at least SPELLING_MIN_LETTERS letters
+        that is neither one of them nor in the articles is read as a typo of the articles'
+        most frequent word one edit away, when there is one ("jounral" -> "journal",
+        "hospitls" -> "hospitals"; see spelling). Unchanged when nothing applies.
         """
         words = _WORDS(question.lower())
         content = [w for w in words if w not in _STOPWORDS]
@@ -393,12 +404,46 @@ class HybridRetriever:
                     if in_articles(word[:cut]) and in_articles(word[cut:]):
                         extra.append(f"{word[:cut]} {word[cut:]}")
                         break
+            if (
+                known_words is not None
+                and len(word) >= SPELLING_MIN_LETTERS
+                and word.isalpha()
+                and word not in known_words
+                and not in_articles(word)
+            ):
+                extra.extend(self.spelling(word)[:1])
         for a, b in itertools.pairwise(content):
             for joined in (a + b, b + a):
                 if joined not in content and in_articles(joined):
                     extra.append(joined)
         extra = [e for e in dict.fromkeys(extra) if e.lower() not in question.lower()]
         return f"{question} ({', '.join(extra)})" if extra else question
+
+    @cached_property
+    def _speller(self) -> SymSpell:
+        """The articles' words of at least SPELLING_MIN_LETTERS letters (lower case) with
+        their counts, for symspellpy's look-up one edit away; built at the first look-up."""
+        from symspellpy import SymSpell
+
+        speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+        counts = Counter(
+            word
+            for record in self.snapshot.articles
+            for word in _WORDS(record.text.lower())
+            if len(word) >= SPELLING_MIN_LETTERS and word.isalpha()
+        )
+        for word, count in counts.items():
+            speller.create_dictionary_entry(word, count)
+        return speller
+
+    def spelling(self, word: str) -> list[str]:
+        """The articles' words one edit (an insertion, a deletion, a substitution or two
+        letters swapped) away from `word` (lower case), the most frequent first; empty
+        when none is, or when `word` is one of them."""
+        from symspellpy import Verbosity
+
+        found = self._speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=1)
+        return [s.term for s in found if s.distance == 1]
 
     def passages(
         self,

@@ -171,3 +171,21 @@ def test_questions_gain_the_articles_own_spellings(settings, fake_embedder) -> N
     assert expand("who walked in space") == "who walked in space (spacewalked)"  # matched by its stem
     assert "spacewalk" in expand("how many times did they walk in space")  # the article's compound
     assert expand("who is it") == "who is it"  # stop words never expand ("it", "us", "who")
+
+
+def test_a_typed_word_one_edit_from_an_article_word_gains_it(settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine import ArticleQA
+
+    core = ArticleQA(settings.core, fake_embedder)
+    core.open()
+    expand = core.retriever.expand
+    known = frozenset({"what", "much", "cost", "rocker"})  # words a language model knows
+    # two letters swapped
+    assert expand("wat rokcet did they use", known) == "wat rokcet did they use (rocket)"
+    assert expand("how big is the staton", known) == "how big is the staton (station)"  # a letter dropped
+    assert expand("how much did it cost", known) == "how much did it cost"  # a known word is no typo
+    assert expand("which rocker", known) == "which rocker"  # nor is one a letter from "rocket"
+    assert expand("wat rokcet did they use") == "wat rokcet did they use"  # no vocabulary: typos stay
+    assert core.retriever.spelling("rokcet") == ["rocket"]
+    assert core.retriever.spelling("rocket") == []  # the article's own word
+    assert core.retriever.spelling("xqzvw") == []
