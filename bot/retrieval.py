@@ -382,8 +382,8 @@ class HybridRetriever:
         -> "spacewalk", "spacewalk" -> "space walk"). Given `known_words` (the words a
         language model knows, lower case), a word of at least SPELLING_MIN_LETTERS letters
         that is neither one of them nor in the articles is read as a typo of the articles'
-        most frequent word one edit away, when there is one ("jounral" -> "journal",
-        "hospitls" -> "hospitals"; see spelling). Unchanged when nothing applies.
+        most frequent word one edit away, when there is one, and replaced by it ("which
+        jounral" -> "which journal"; see spelling). Unchanged when nothing applies.
         """
         words = _WORDS(question.lower())
         content = [w for w in words if w not in _STOPWORDS]
@@ -395,6 +395,7 @@ class HybridRetriever:
             return 0 <= i < len(known) and known[i] > 0
 
         extra: list[str] = []
+        fixes: dict[str, str] = {}  # typo -> the articles' word
         for word in content:
             for phrase in sorted(self.abbreviations.get(word, ())):
                 if len(word) >= 3 or word.upper() in question:
@@ -411,11 +412,14 @@ class HybridRetriever:
                 and word not in known_words
                 and not in_articles(word)
             ):
-                extra.extend(self.spelling(word)[:1])
+                for fix in self.spelling(word)[:1]:
+                    fixes[word] = fix
         for a, b in itertools.pairwise(content):
             for joined in (a + b, b + a):
                 if joined not in content and in_articles(joined):
                     extra.append(joined)
+        for typo, fix in fixes.items():
+            question = re.sub(rf"\b{re.escape(typo)}\b", fix, question, flags=re.I)
         extra = [e for e in dict.fromkeys(extra) if e.lower() not in question.lower()]
         return f"{question} ({', '.join(extra)})" if extra else question
 
