@@ -412,8 +412,10 @@ class HybridRetriever:
                 and word not in known_words
                 and not in_articles(word)
             ):
-                for fix in self.spelling(word)[:1]:
-                    fixes[word] = fix
+                near = self.spelling(word)
+                # "whats", "whos": chat for a stop word ("what", "who"), no typo of a content word
+                if near and len(near[0]) >= SPELLING_MIN_LETTERS and not _STOPWORDS.intersection(near):
+                    fixes[word] = near[0]
         for a, b in itertools.pairwise(content):
             for joined in (a + b, b + a):
                 if joined not in content and in_articles(joined):
@@ -425,8 +427,8 @@ class HybridRetriever:
 
     @cached_property
     def _speller(self) -> SymSpell:
-        """The articles' words of at least SPELLING_MIN_LETTERS letters (lower case) with
-        their counts, for symspellpy's look-up one edit away; built at the first look-up."""
+        """The articles' words (lower case, letters only) with their counts, for symspellpy's
+        look-up one edit away; built at the first look-up."""
         from symspellpy import SymSpell
 
         speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
@@ -434,7 +436,7 @@ class HybridRetriever:
             word
             for record in self.snapshot.articles
             for word in _WORDS(record.text.lower())
-            if len(word) >= SPELLING_MIN_LETTERS and word.isalpha()
+            if word.isalpha()
         )
         for word, count in counts.items():
             speller.create_dictionary_entry(word, count)

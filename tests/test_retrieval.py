@@ -184,6 +184,7 @@ def test_a_typed_word_one_edit_from_an_article_word_gains_it(settings, fake_embe
     assert expand("wat rokcet did they use", known) == "wat rocket did they use"
     assert expand("how big is the Staton", known) == "how big is the station"  # a letter dropped
     assert expand("how much did it cost", known) == "how much did it cost"  # a known word is no typo
+    assert expand("whos on the staton", known) == "whos on the station"  # nor chat for a stop word
     assert expand("which rocker", known) == "which rocker"  # nor is one a letter from "rocket"
     assert expand("wat rokcet did they use") == "wat rokcet did they use"  # no vocabulary: typos stay
     assert core.retriever.spelling("rokcet") == ["rocket"]
