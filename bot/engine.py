@@ -275,6 +275,16 @@ class ArticleQA:
     def rank(self, question: str, context: str = "") -> list[ScoredSentence]:
         """Candidate sentences for `question` across the index, best first, before
         any reader or abstention (for building training data and measuring)."""
+        return self._ranked(question, context)[1]
+
+    def read(self, question: str, context: str = "") -> list[ReadSentence]:
+        """The reader's judgement of the candidates for `question`, most likely first,
+        before abstention (for fitting the confidence model). Needs a reader."""
+        expanded, scored, live = self._ranked(question, context)
+        return live.answerer.read(expanded, scored, context)
+
+    def _ranked(self, question: str, context: str) -> tuple[str, list[ScoredSentence], _Live]:
+        """The question as read (see _expanded), its ranked candidates, and the index they are of."""
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
@@ -282,17 +292,7 @@ class ArticleQA:
         expanded = self._expanded(cleaned, live)
         retrieval_text = f"{context} {expanded}" if context else expanded
         vector = self.embedder.embed([retrieval_text])[0]
-        return live.answerer.rank(expanded, vector, None, context)[1]
-
-    def read(self, question: str, context: str = "") -> list[ReadSentence]:
-        """The reader's judgement of the candidates for `question`, most likely first,
-        before abstention (for fitting the confidence model). Needs a reader."""
-        live = self._live
-        if live is None:
-            raise IndexUnusableError("the index is not loaded")
-        scored = self.rank(question, context)
-        expanded = self._expanded(check_question(question, self.settings.max_question_chars), live)
-        return live.answerer.read(expanded, scored, context)
+        return expanded, live.answerer.rank(expanded, vector, None, context)[1], live
 
     def _expanded(self, question: str, live: _Live) -> str:
         """The question as retrieval and the reader read it (HybridRetriever.expand): with

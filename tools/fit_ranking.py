@@ -13,10 +13,10 @@ formal SQuAD questions do not decide alone.
 Questions: the "train" and "calibration" splits of tools/reader_data.py (SQuAD 2.0's
 articles but the two held out, and every written training set); the validation split
 and the held-out sets (datasets/news-val, seed-val, crowd-dec, casual-*) are only
-measured, with `--measure`. Each question goes through the bot's own retrieval (as
-many passages as the shipped confidence model asks for, 16) and every sentence of those
-passages is a candidate, with the features score_sentences gives it. A follow-up is
-asked with its earlier question and that question's first gold answer.
+measured, with `--measure`. Each question is ranked as the bot ranks it (ArticleQA.rank:
+the question as expanded, as many passages as the shipped confidence model asks for, 16,
+every sentence of those a candidate with the features score_sentences gives it). A
+follow-up is asked with its earlier question and that question's first gold answer.
 
 Collecting the features takes about 15 minutes on two cores; `--features FILE` keeps
 them and reuses them. The grid search takes about a minute. Deterministic: no seed.
@@ -55,31 +55,24 @@ GRID = {
 }
 
 
-def collect(qset: QuestionSet, embedder: Any, passages: int) -> list[dict[str, Any]]:
-    """The candidates of each answerable question of `qset`, from `passages` retrieved
-    passages: their features and whether they hold a gold answer."""
-    from bot.answering.features import score_sentences, without_repeats
-    from bot.answering.question import Question
+def collect(qset: QuestionSet, embedder: Any, reader: Any, confidence: Any) -> list[dict[str, Any]]:
+    """The candidates of each answerable question of `qset`, ranked as the bot with the
+    shipped `reader` and `confidence` (bot.cli.load_reader) ranks them (ArticleQA.rank):
+    their features and whether they hold a gold answer."""
     from bot.engine import ArticleQA
     from bot.settings import Settings
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        core = ArticleQA(Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index").core, embedder)
+        settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
+        core = ArticleQA(settings.core, embedder, reader=reader, confidence=confidence)
         core.open()
-        retriever = core.retriever
         for item in qset.items:
             if item.is_impossible or item.style == "metadata":
                 continue
-            context = previous_context(qset.items, item)
-            text = f"{context} {item.question}".strip()
-            vector = embedder.embed([text])[0]
-            question = Question.analyse(item.question, retriever)
-            tokens = retriever.tokens(text) if context else question.tokens
-            hits = retriever.passages(tokens, vector, k=passages)
-            if not hits:
+            ranked = core.rank(item.question, context=previous_context(qset.items, item))
+            if not ranked:
                 continue
-            ranked = without_repeats(score_sentences(retriever, question, vector, hits))
             rows.append(
                 {
                     "set": qset.name,
@@ -173,15 +166,13 @@ def main() -> int:
         sets = all_sets()
         if args.measure:
             sets += [load_set(n, DATASETS / n) for n in HELD_OUT if (DATASETS / n).is_dir()]
-        from bot.answering.confidence import ConfidenceModel
-        from bot.answering.reader import READER_DIR
+        from bot.cli import load_reader
         from bot.embedding import SentenceTransformerEmbedder
         from bot.settings import BUNDLED_MODEL
 
-        card = json.loads((READER_DIR / "card.json").read_text(encoding="utf-8"))
-        passages = ConfidenceModel.from_card(card).passages  # as many as the bot retrieves
         embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
-        rows = [row for qset in sets for row in collect(qset, embedder, passages)]
+        reader, confidence = load_reader()  # ranking reads none, but retrieves as many passages
+        rows = [row for qset in sets for row in collect(qset, embedder, reader, confidence)]
         if args.features is not None:
             args.features.write_text(json.dumps(rows), encoding="utf-8")
     fitting = [r for r in rows if r["split"] in ("train", "calibration") and r["set"] not in HELD_OUT]

@@ -327,13 +327,11 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
     rng = random.Random(args.seed)
     # A fresh reader's first epoch reads the questions as written; later epochs (and every
     # epoch of a reader that goes on from a trained one) rewrite half of the formal and crowd
-    # questions as typed in a chat (casual()). --fraction: each epoch reads that share of
-    # the questions, drawn with the seed.
+    # questions as typed in a chat (casual()).
     epochs = []
     for e in range(args.epochs):
         share = CASUAL_SHARE if e or args.init_from is not None else 0.0
-        drawn = rng.sample(examples, round(args.fraction * len(examples))) if args.fraction < 1 else examples
-        epochs.append(make_batches(encoder, training_groups(drawn, rng, share), args.batch, rng))
+        epochs.append(make_batches(encoder, training_groups(examples, rng, share), args.batch, rng))
     total = sum(len(e) for e in epochs)
     heads = [
         p for name, p in network.named_parameters() if p.requires_grad and not name.startswith("encoder.")
@@ -539,7 +537,6 @@ def main() -> int:
     parser.add_argument(
         "--init-from", type=Path, help="start from the reader in this folder (e.g. bot/artifacts/reader)"
     )
-    parser.add_argument("--fraction", type=float, default=1.0, help="share of the questions each epoch reads")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint")
     parser.add_argument("--candidates-only", action="store_true", help="rank the questions, do not train")
@@ -598,7 +595,6 @@ def main() -> int:
                 "lr": args.lr,
                 "seed": args.seed,
                 "head_lr": args.head_lr,
-                "fraction_per_epoch": args.fraction,
                 "frozen": "embeddings",
                 "top_k": TOP_K,
                 "windows_per_question": WINDOWS_PER_QUESTION,
