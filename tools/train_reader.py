@@ -15,8 +15,9 @@ seed-val 0.914 -> 0.914, SQuAD 0.793 -> 0.828 of the questions (ROC AUC 0.843 ->
 0.933 -> 0.934, 0.649 -> 0.672). The card records both stages (its "started_from").
 
 1. Candidates. Each set's articles are indexed with the bot's own pipeline, and
-   every question is ranked by it (BM25 + embeddings + sentence scoring, no
-   reader), so the reader learns on the candidates it will be shown. The top 8
+   every question is ranked by it (BM25 + embeddings + sentence scoring over as many
+   passages as the shipped confidence model retrieves, 16; the reader reads nothing
+   here), so the reader learns on the candidates it will be shown. The top 8
    sentences are kept; those holding a gold answer are positives (when none
    does, the article's first sentence that holds one is added). Written to
    build/reader/examples.jsonl.
@@ -108,11 +109,13 @@ def _span(sentence: str, answers: tuple[str, ...]) -> list[int] | None:
 
 
 def set_digest(qset: Any) -> str:
-    """A hash of a set's questions and articles and of the ranking weights: its ranked
-    candidates are rebuilt when any of them changes."""
+    """A hash of a set's questions and articles, of the ranking weights and of how many
+    passages the shipped confidence model retrieves: its ranked candidates are rebuilt
+    when any of them changes."""
     from bot.answering.features import RANKING_WEIGHTS
 
-    digest = hashlib.sha256(json.dumps(RANKING_WEIGHTS, sort_keys=True).encode())
+    passages = json.loads((READER_DIR / "card.json").read_text())["confidence"].get("passages")
+    digest = hashlib.sha256(json.dumps([RANKING_WEIGHTS, passages], sort_keys=True).encode())
     for path in [*sorted(qset.articles.glob("*.txt")), qset.articles.parent / "questions.jsonl"]:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -123,11 +126,13 @@ def build_examples(work: Path) -> Path:
 
     Each set's windows are kept in work/candidates/SET-HASH.jsonl and reused while
     the set is unchanged; all of them are joined into work/examples.jsonl."""
+    from bot.cli import load_reader
     from bot.embedding import SentenceTransformerEmbedder
     from bot.engine import ArticleQA
     from bot.settings import BUNDLED_MODEL, Settings
 
     embedder = None
+    reader: Any = None
     parts = []
     (work / "candidates").mkdir(parents=True, exist_ok=True)
     for qset in all_sets():
@@ -136,9 +141,10 @@ def build_examples(work: Path) -> Path:
         if path.is_file():
             continue
         embedder = embedder or SentenceTransformerEmbedder(BUNDLED_MODEL)
+        reader = reader or load_reader()  # ranks from as many passages as the bot (its confidence's)
         with tempfile.TemporaryDirectory() as scratch:
             settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-            core = ArticleQA(settings.core, embedder)
+            core = ArticleQA(settings.core, embedder, reader=reader[0], confidence=reader[1])
             core.open()
             log.info("%s: ranking %d questions", qset.name, len(qset.items))
             lines = [json.dumps(_example(core, qset, item), ensure_ascii=False) for item in qset.items]
