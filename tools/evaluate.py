@@ -13,6 +13,7 @@ import re
 import string
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,16 @@ def is_hit(answer_text: str, gold: Iterable[str]) -> bool:
     return any(squad_normalize(g) and squad_normalize(g) in normalized for g in gold)
 
 
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 of two texts after squad_normalize (0…1)."""
+    predicted, wanted = squad_normalize(prediction).split(), squad_normalize(gold).split()
+    common = sum((Counter(predicted) & Counter(wanted)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(wanted)
+    return 2 * precision * recall / (precision + recall)
+
+
 def strip_markers(text: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", text)
 
@@ -90,7 +101,10 @@ class Tally:
 
     An answerable question is counted three ways: its short answer, its first
     quoted sentence and its whole answer (at most 400 characters) each hold a
-    gold span or not. Overall counts whole-answer hits and right abstentions.
+    gold span or not. The short answer is also scored by SQuAD's token F1 against
+    its best gold span (0 when abstained or without one), which, unlike the hit,
+    counts words around the answer against it. Overall counts whole-answer hits
+    and right abstentions.
     """
 
     name: str
@@ -98,6 +112,7 @@ class Tally:
     unanswerable: int = 0
     hits: int = 0
     short_hits: int = 0
+    short_f1: float = 0.0
     first_hits: int = 0
     abstained_correctly: int = 0
     abstained_wrongly: int = 0
@@ -121,6 +136,7 @@ class Tally:
         if abstained:
             return False
         self.short_hits += bool(short) and is_hit(short, question.answers)
+        self.short_f1 += max((token_f1(short, g) for g in question.answers), default=0.0) if short else 0.0
         self.first_hits += bool(first) and is_hit(first, question.answers)
         hit = is_hit(strip_markers(text), question.answers)
         self.hits += hit
@@ -133,6 +149,7 @@ class Tally:
         return {
             "answerable_hit": self.hits / answerable,
             "short_hit": self.short_hits / answerable,
+            "short_f1": self.short_f1 / answerable,
             "first_hit": self.first_hits / answerable,
             "unanswerable_abstained": self.abstained_correctly / max(self.unanswerable, 1),
             "overall": (self.hits + self.abstained_correctly) / max(total, 1),
@@ -255,10 +272,10 @@ def tallies_by_style(records: list[Record]) -> list[Tally]:
 
 def render_table(tallies: list[Tally], latency: bool = True) -> str:
     header = (
-        "| system | answerable: short answer | first sentence | whole answer | unanswerable abstained "
-        "| overall | mean answer chars |"
+        "| system | answerable: short answer | short answer F1 | first sentence | whole answer "
+        "| unanswerable abstained | overall | mean answer chars |"
     )
-    columns = 7
+    columns = 8
     if latency:
         header += " p50 ms | p95 ms |"
         columns += 2
@@ -266,9 +283,11 @@ def render_table(tallies: list[Tally], latency: bool = True) -> str:
     for tally in tallies:
         r = tally.row()
         if tally.name == "question embedding alone":
-            lines.append(f"| {tally.name} | – | – | – | – | – | – | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+            blanks = " – |" * 7
+            lines.append(f"| {tally.name} |{blanks} {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
             continue
-        short = "–" if tally.name.endswith("top sentence") else f"{r['short_hit']:.3f}"
+        baseline = tally.name.endswith("top sentence")
+        short = "– | –" if baseline else f"{r['short_hit']:.3f} | {r['short_f1']:.3f}"
         line = (
             f"| {tally.name} ({tally.answerable} + {tally.unanswerable}) | {short} | {r['first_hit']:.3f} | "
             f"{r['answerable_hit']:.3f} | {r['unanswerable_abstained']:.3f} | {r['overall']:.3f} | "

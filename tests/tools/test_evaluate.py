@@ -8,7 +8,16 @@ import pytest
 from bot.engine import ArticleQA
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
-from tools.evaluate import Question, Tally, evaluate, is_hit, load_questions, squad_normalize, strip_markers
+from tools.evaluate import (
+    Question,
+    Tally,
+    evaluate,
+    is_hit,
+    load_questions,
+    squad_normalize,
+    strip_markers,
+    token_f1,
+)
 
 
 def test_squad_normalisation() -> None:
@@ -31,6 +40,18 @@ def test_tally_counts_hits_and_abstentions() -> None:
     assert row["answerable_hit"] == 0.5
     assert row["unanswerable_abstained"] == 0.5
     assert row["overall"] == 0.5
+
+
+def test_short_answer_f1_counts_words_around_the_answer_against_it() -> None:
+    assert token_f1("the Long March-2F", "Long March-2F") == 1.0
+    assert token_f1("launched on a Long March-2F", "Long March-2F") == pytest.approx(2 / 3)  # 2 of 4 words
+    assert token_f1("Jiuquan", "Long March-2F") == 0.0
+    tally = Tally("t")
+    answerable = Question("a", "q", ("Long March-2F", "March-2F"), False)
+    tally.add(answerable, "a Long March-2F [1]", False, 0.01, short="launched on a Long March-2F")
+    tally.add(answerable, "The article does not say.", True, 0.01)
+    row = tally.row()
+    assert row["short_hit"] == 0.5 and row["short_f1"] == pytest.approx(1 / 3)  # the best gold; abstained: 0
 
 
 def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
