@@ -67,6 +67,18 @@ def follow_up_context(question: str, answer: Answer) -> str:
     return f"{question} {first}".strip()
 
 
+def same_reply(one: Answer, other: Answer) -> bool:
+    """Whether two answers say the same: both abstain, or both lead with the same exact
+    answer (or none) and quote the same first sentence."""
+    if one.abstained or other.abstained:
+        return one.abstained and other.abstained
+    first = (one.citations[0].article, one.citations[0].start) if one.citations else None
+    second = (other.citations[0].article, other.citations[0].start) if other.citations else None
+    short = one.short.text if one.short is not None else None
+    other_short = other.short.text if other.short is not None else None
+    return first == second and short == other_short
+
+
 @dataclass(frozen=True)
 class _Live:
     snapshot: IndexSnapshot
@@ -200,7 +212,9 @@ class ArticleQA:
         follow_up_context), in retrieval, the reader and the confidence. With
         `context_optional` (a question that may or may not follow up, such as the
         next question of the same person), it is answered both with and without
-        the context, and the more confident answer is kept.
+        the context, and the more confident answer is kept; the one without when
+        both say the same (same_reply), so a question that stands on its own is not
+        reported as read with the one before.
         `again`: the same question asked a second time (of other articles), not counted
         again in `questions_answered`.
         Raises QuestionError for an empty or too long question or an empty index, IndexUnusableError before
@@ -209,7 +223,7 @@ class ArticleQA:
         answer = self._ask(question, article, context)
         if context and context_optional:
             alone = self._ask(question, article, "")
-            if alone.confidence >= answer.confidence:
+            if alone.confidence >= answer.confidence or same_reply(alone, answer):
                 answer = alone
         if not again:
             self.questions_answered += 1
@@ -293,6 +307,16 @@ class ArticleQA:
         retrieval_text = f"{context} {expanded}" if context else expanded
         vector = self.embedder.embed([retrieval_text])[0]
         return expanded, live.answerer.rank(expanded, vector, None, context)[1], live
+
+    def as_read(self, question: str) -> str:
+        """`question` as retrieval and the reader read it (see _expanded). Raises
+        QuestionError for a question that cannot be asked, IndexUnusableError before the
+        index is loaded."""
+        cleaned = check_question(question, self.settings.max_question_chars)
+        live = self._live
+        if live is None:
+            raise IndexUnusableError("the index is not loaded")
+        return self._expanded(cleaned, live)
 
     def _expanded(self, question: str, live: _Live) -> str:
         """The question as retrieval and the reader read it (HybridRetriever.expand): with

@@ -93,10 +93,12 @@ def from_reader(
     threshold: float,
     confidence: float,
     features: dict[str, float],
+    context: str = "",
 ) -> Answer:
     """The reader's best sentence (read[0]) led by its exact answer when it has one, then
     the runners-up whose chance reaches `threshold` and RUNNER_UP_SHARE of the best's,
-    while the quotes fit MAX_ANSWER_CHARS; each citation's score is its chance (0…1)."""
+    while the quotes fit MAX_ANSWER_CHARS; each citation's score is its chance (0…1).
+    `context`: a follow-up's earlier question and answer (see short_answer)."""
     best = read[0]
     chosen = [best]
     used = len(best.candidate.sentence.text)
@@ -115,18 +117,19 @@ def from_reader(
         s = r.candidate.sentence
         citations.append(cite(n, r.candidate.record, s.paragraph, s.start, s.end, s.text, r.probability))
     text = " ".join(f"\u201c{c.text}\u201d [{c.n}]" for c in citations)
-    short = short_answer(best, question)
+    short = short_answer(best, question, context)
     if short is not None:
         text = f"{short.text} \u2014 {text}"
     return Answer(question, text, False, confidence, tuple(citations), (), features, short)
 
 
-def short_answer(best: ReadSentence, question: str = "") -> ShortAnswer | None:
+def short_answer(best: ReadSentence, question: str = "", context: str = "") -> ShortAnswer | None:
     """The reader's span in the best sentence, when it is shorter than the sentence and
     at most MAX_SHORT_ANSWER_CHARS; offsets into the article's text. Of the reader's
-    best spans (Reading.spans), the first that fits `question` (choose_span) is taken."""
+    best spans (Reading.spans), the one that fits `question` (choose_span; `context`: a
+    follow-up's earlier question and answer) is taken."""
     sentence = best.candidate.sentence
-    span = choose_span(question, sentence.text, best.reading.spans) if question else None
+    span = choose_span(question, sentence.text, best.reading.spans, context) if question else None
     span = span or best.reading.span
     if span is None:
         return None
@@ -196,8 +199,35 @@ def head_noun(question: str) -> str | None:
     return tokens[0] if tokens else None
 
 
+def cuts_a_name(sentence: str, start: int, end: int) -> bool:
+    """Whether characters start:end of `sentence` split a word ("2F" of "March-2F") or a
+    capitalised name ("March-2F" of "Long March-2F", "Jiuquan" of "Jiuquan Satellite
+    Launch Center"): the span begins or ends inside a word, or begins with a capital right
+    after a capitalised word that is not the sentence's first nor a stop word ("The"), or
+    ends with a capitalised word right before another."""
+    before = sentence[start - 1 : start] if start > 0 else ""
+    after = sentence[end : end + 1]
+    if (before and (before.isalnum() or before in "-'’")) or (after and (after.isalnum() or after == "-")):
+        return True
+    words_before = sentence[:start].split()
+    first = sentence[start:end].split()[:1]
+    if first and first[0][:1].isupper() and len(words_before) > 1:
+        word = words_before[-1]
+        if word[:1].isupper() and word[-1:].isalnum() and tokenize([word])[0]:
+            return True
+    last = sentence[start:end].split()[-1:]
+    words_after = sentence[end:].split()[:1]
+    if last and last[0][:1].isupper() and last[0][-1:].isalnum() and words_after:
+        word = words_after[0]
+        return word[:1].isupper() and bool(tokenize([word])[0])
+    return False
+
+
 def choose_span(
-    question: str, sentence: str, spans: Sequence[tuple[int, int, float]]
+    question: str,
+    sentence: str,
+    spans: Sequence[tuple[int, int, float]],
+    context: str = "",
 ) -> tuple[int, int] | None:
     """The best of the reader's `spans` (character (start, end, score) in `sentence`, best
     first) that fits what `question` asks, or None when there are none.
@@ -206,10 +236,13 @@ def choose_span(
     spells it out with (spelled_out). Otherwise a span fits when it names something the
     question does not (a content word the question lacks, an abbreviation in the question
     counting as the phrase it stands for: the reader sometimes marks the question's own
-    words) and, for a question about a quantity ("how long", "how much did it cost"),
-    holds one of that kind (quantities.py). Of the spans that fit, one that ends with or
-    stands right before the question's head noun ("which rocket": "Long March-2F" of "a
+    words), for a question about a quantity ("how long", "how much did it cost") holds one
+    of that kind (quantities.py), for a follow-up names something its `context` (the earlier
+    question and answer) does not ("and the iss?" after "about 66 tons": not that again),
+    and cuts no word or name in two (cuts_a_name). Of the spans that fit, one that ends with
+    or stands right before the question's head noun ("which rocket": "Long March-2F" of "a
     Long March-2F rocket") comes first. Each rule is dropped when no span meets it.
+    `python tools/measure_spans.py` measures the choice against the reader's best span.
     """
     defined = spelled_out(question, sentence)
     if defined is not None:
@@ -220,14 +253,24 @@ def choose_span(
     for short, phrase in abbreviations(sentence):  # "and the iss?" is no "International Space Station"
         if short in asked:
             asked |= set(tokenize([phrase])[0])
+    said = asked | set(tokenize([context])[0]) if context else asked
     quantity = asked_quantity(question)
     noun = head_noun(question)
 
+    def words(span: tuple[int, int, float]) -> set[str]:
+        return set(tokenize([sentence[span[0] : span[1]]])[0])
+
     def new_words(span: tuple[int, int, float]) -> bool:
-        return bool(set(tokenize([sentence[span[0] : span[1]]])[0]) - asked)
+        return bool(words(span) - asked)
 
     def right_kind(span: tuple[int, int, float]) -> bool:
         return quantity is None or holds_quantity(quantity, sentence[span[0] : span[1]])
+
+    def new_to_conversation(span: tuple[int, int, float]) -> bool:
+        return bool(words(span) - said)
+
+    def whole(span: tuple[int, int, float]) -> bool:
+        return not cuts_a_name(sentence, span[0], span[1])
 
     def names_noun(span: tuple[int, int, float]) -> bool:  # "the Gobi Desert", "a Long March-2F (rocket)"
         last = tokenize([sentence[span[0] : span[1]]])[0][-1:]
@@ -235,7 +278,7 @@ def choose_span(
         return noun in last or noun in after
 
     pool = list(spans)
-    for rule in (new_words, right_kind):
+    for rule in (new_words, right_kind, new_to_conversation, whole):
         kept = [s for s in pool if rule(s)]
         pool = kept or pool
     if noun is not None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.answering.compose import choose_span, from_reader, head_noun, short_answer, spelled_out
+from bot.answering.compose import (
+    choose_span,
+    cuts_a_name,
+    from_reader,
+    head_noun,
+    short_answer,
+    spelled_out,
+)
 from bot.answering.confidence import ReadSentence
 from bot.answering.features import ScoredSentence
 from bot.answering.reader import Reading
@@ -86,8 +93,9 @@ def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> No
     spans = spans_of("Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
     assert picked("which rocket", spans) == "Long March-2F"
     assert picked("what center", spans) == "Jiuquan Satellite Launch Center"
-    # No span fits the noun: the reader's best stands.
-    assert picked("which desert", spans) == "Jiuquan"
+    # No span fits the noun: the reader's best that cuts no name ("Jiuquan" of "Jiuquan
+    # Satellite Launch Center") stands.
+    assert picked("which desert", spans) == "Long March-2F"
     assert picked("whats the name of the launch center", spans) == "Jiuquan Satellite Launch Center"
     assert picked("what is the name of the rocket they used", spans) == "Long March-2F"
 
@@ -141,3 +149,33 @@ def test_a_span_spelling_out_the_questions_own_abbreviation_is_passed_over() -> 
     ]
     chosen = choose_span("and the iss?", sentence, spans)
     assert chosen is not None and sentence[chosen[0] : chosen[1]] == "around 450 tons"
+
+
+def test_a_span_that_cuts_a_word_or_a_name_in_two_is_passed_over() -> None:
+    assert cuts_a_name(LAUNCH, LAUNCH.index("March-2F"), LAUNCH.index(" rocket"))  # "Long" stays
+    assert cuts_a_name(LAUNCH, LAUNCH.index("2F"), LAUNCH.index(" rocket"))  # inside "March-2F"
+    assert cuts_a_name(LAUNCH, LAUNCH.index("Jiuquan"), LAUNCH.index(" Satellite"))  # "… Launch Center"
+    assert not cuts_a_name(LAUNCH, LAUNCH.index("Long"), LAUNCH.index(" rocket"))
+    assert not cuts_a_name(LAUNCH, LAUNCH.index("spaceship"), LAUNCH.index(" was"))  # after "The"
+    spans = spans_of("March-2F", "Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
+    assert picked("which rocket", spans) == "Long March-2F"
+    assert picked("where from", spans) == "Long March-2F"  # the best whole one
+    assert picked("where did it launch from", spans_of("Jiuquan")) == "Jiuquan"  # none whole: the best
+
+
+def test_a_follow_up_is_not_answered_with_what_the_conversation_already_said() -> None:
+    sentence = "The station will weigh about 66 tons, a fraction of the ISS, which will weigh around 450 tons"
+    spans = [
+        (sentence.index(text), sentence.index(text) + len(text), score)
+        for text, score in (("about 66 tons", 6.0), ("around 450 tons", 4.0))
+    ]
+
+    def chosen(question: str, context: str = "") -> str:
+        span = choose_span(question, sentence, spans, context)
+        assert span is not None
+        return sentence[span[0] : span[1]]
+
+    assert chosen("and the iss?") == "about 66 tons"  # nothing said before: the reader's best
+    assert chosen("and the iss?", "how heavy will the station be about 66 tons") == "around 450 tons"
+    # When every span repeats the conversation, the rule is dropped.
+    assert chosen("and the iss?", "66 tons around 450 tons") == "about 66 tons"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from bot.answering.reader import (
     span_chars,
     top_spans,
 )
-from bot.engine import ArticleQA
+from bot.engine import ArticleQA, same_reply
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder, FakeReader
 
@@ -152,6 +153,22 @@ def test_optional_context_keeps_the_more_confident_reading(settings: Settings) -
     )
     assert either.confidence >= alone.confidence
     assert either.citations[0].text == alone.citations[0].text
+
+
+def test_optional_context_that_changes_no_reply_is_not_counted_as_read(settings: Settings) -> None:
+    """A question that stands on its own, asked after another, keeps its own reading when
+    the earlier question changes nothing in the reply (the chat then says nothing of it)."""
+    core = core_with(settings, FakeReader(), threshold=0.0)
+    alone = core.ask("Which rocket launched the Shenzhou-13 spaceship?")
+    either = core.ask(
+        "Which rocket launched the Shenzhou-13 spaceship?",
+        context="Which rocket launched the Shenzhou-13 spaceship?",
+        context_optional=True,
+    )
+    assert same_reply(alone, either) and either.features.get("followup") == 0.0
+    assert not same_reply(alone, replace(alone, short=None))
+    assert not same_reply(alone, replace(alone, citations=alone.citations[1:]))
+    assert not same_reply(alone, replace(alone, abstained=True))
 
 
 def test_corpus_path_fixture_is_the_seed(corpus: Path) -> None:
