@@ -126,10 +126,11 @@ def from_reader(
 def short_answer(best: ReadSentence, question: str = "", context: str = "") -> ShortAnswer | None:
     """The reader's span in the best sentence, when it is shorter than the sentence and
     at most MAX_SHORT_ANSWER_CHARS; offsets into the article's text. Of the reader's
-    best spans (Reading.spans), the one that fits `question` (choose_span; `context`: a
-    follow-up's earlier question and answer) is taken."""
+    best spans (Reading.spans) short enough to show, the one that fits `question`
+    (choose_span; `context`: a follow-up's earlier question and answer) is taken."""
     sentence = best.candidate.sentence
-    span = choose_span(question, sentence.text, best.reading.spans, context) if question else None
+    shown = [s for s in best.reading.spans if s[1] - s[0] <= MAX_SHORT_ANSWER_CHARS]
+    span = choose_span(question, sentence.text, shown, context) if question and shown else None
     span = span or best.reading.span
     if span is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.answering.compose import (
     choose_span,
     cuts_a_name,
@@ -122,6 +124,13 @@ def test_the_short_answer_is_the_span_that_fits_the_question() -> None:
     short = short_answer(best, "how long did it take")
     assert short is not None and short.text == "six hours" and TEXT[short.start : short.end] == "six hours"
     assert short_answer(best) is not None and short_answer(best).text == "took"  # type: ignore[union-attr]
+    words = "x" * 130 + " and six hours"  # a span too long to show is passed over
+    rec = replace(rec, text=f"{TEXT} {words}")
+    long = Sentence(3, 1, len(TEXT) + 1, len(rec.text), words)
+    reading = Reading(1.0, (0, 130), 6.0, ((0, 130, 6.0), (135, 144, 4.0)))
+    best = ReadSentence(ScoredSentence(rec, long, 1.0, {}), reading, {}, 0.9)
+    short = short_answer(best, "and how long")
+    assert short is not None and short.text == rec.text[short.start : short.end] == "six hours"
 
 
 def test_what_an_abbreviation_stands_for_is_the_phrase_the_sentence_spells_out() -> None:
