@@ -30,7 +30,6 @@ import json
 import logging
 import math
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bot.answering.confidence import MISSING_QUANTITY_FACTOR, ConfidenceModel, ReadSentence  # noqa: E402
 from bot.answering.quantities import asked_quantity, holds_quantity  # noqa: E402
 from bot.answering.reader import READER_DIR  # noqa: E402
-from tools.reader_data import all_sets, previous_context  # noqa: E402
+from tools.reader_data import all_sets, indexed, previous_context  # noqa: E402
 
 log = logging.getLogger("fit_confidence")
 
@@ -87,8 +86,7 @@ def collect(split: str) -> list[dict[str, Any]]:
     """Every question of `split`, with the reader's readings of its candidates."""
     from bot.answering.reader import TrainedReader
     from bot.embedding import SentenceTransformerEmbedder, resolve_model
-    from bot.engine import ArticleQA
-    from bot.settings import BUNDLED_MODEL, Settings
+    from bot.settings import BUNDLED_MODEL
 
     embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
     reader = TrainedReader(resolve_model(BUNDLED_MODEL))
@@ -97,11 +95,8 @@ def collect(split: str) -> list[dict[str, Any]]:
         items = [i for i in qset.items if i.split == split and i.style != "metadata"]
         if not items:
             continue
-        with tempfile.TemporaryDirectory() as scratch:
-            settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-            widest = ConfidenceModel({"reader": 1.0}, passages=PASSAGES, candidates=max(CANDIDATES))
-            core = ArticleQA(settings.core, embedder, reader=reader, confidence=widest)
-            core.open()
+        widest = ConfidenceModel({"reader": 1.0}, passages=PASSAGES, candidates=max(CANDIDATES))
+        with indexed(qset, embedder, reader, widest) as core:
             log.info("%s: reading %d questions", qset.name, len(items))
             for item in items:
                 context = previous_context(qset.items, item)

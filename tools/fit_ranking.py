@@ -29,7 +29,6 @@ import itertools
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.answering.features import RANKING_WEIGHTS  # noqa: E402
-from tools.reader_data import DATASETS, QuestionSet, all_sets, load_set, previous_context  # noqa: E402
+from tools.reader_data import DATASETS, QuestionSet, all_sets, indexed, load_set, previous_context  # noqa: E402
 
 log = logging.getLogger("fit_ranking")
 
@@ -59,14 +58,8 @@ def collect(qset: QuestionSet, embedder: Any, reader: Any, confidence: Any) -> l
     """The candidates of each answerable question of `qset`, ranked as the bot with the
     shipped `reader` and `confidence` (bot.cli.load_reader) ranks them (ArticleQA.rank):
     their features and whether they hold a gold answer."""
-    from bot.engine import ArticleQA
-    from bot.settings import Settings
-
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-        core = ArticleQA(settings.core, embedder, reader=reader, confidence=confidence)
-        core.open()
+    with indexed(qset, embedder, reader, confidence) as core:
         for item in qset.items:
             if item.is_impossible or item.style == "metadata":
                 continue

@@ -25,7 +25,6 @@ import argparse
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answering.compose import choose_span  # noqa: E402
 from tools.evaluate import is_hit, token_f1  # noqa: E402
-from tools.reader_data import all_sets, previous_context  # noqa: E402
+from tools.reader_data import all_sets, indexed, previous_context  # noqa: E402
 
 log = logging.getLogger("fit_span_margin")
 
@@ -44,8 +43,7 @@ def collect(limit: int | None) -> list[dict[str, Any]]:
     holds a gold answer: the question, its context, the sentence, the reader's spans, golds."""
     from bot.cli import load_reader
     from bot.embedding import SentenceTransformerEmbedder
-    from bot.engine import ArticleQA
-    from bot.settings import BUNDLED_MODEL, Settings
+    from bot.settings import BUNDLED_MODEL
 
     embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
     reader, confidence = load_reader()
@@ -57,10 +55,7 @@ def collect(limit: int | None) -> list[dict[str, Any]]:
         items = [i for i in items if not i.is_impossible]
         if not items:
             continue
-        with tempfile.TemporaryDirectory() as scratch:
-            settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-            core = ArticleQA(settings.core, embedder, reader=reader, confidence=confidence)
-            core.open()
+        with indexed(qset, embedder, reader, confidence) as core:
             log.info("%s: reading %d questions", qset.name, len(items))
             for item in items:
                 context = previous_context(qset.items, item)

@@ -22,8 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "datasets"
@@ -143,3 +147,18 @@ def previous_context(items: tuple[Item, ...], item: Item) -> str:
             answer = other.answers[0] if other.answers else ""
             return f"{other.question} {answer}".strip()
     return item.previous
+
+
+@contextmanager
+def indexed(qset: QuestionSet, embedder: Any, reader: Any = None, confidence: Any = None) -> Iterator[Any]:
+    """An ArticleQA (bot/engine.py) over `qset`'s articles, indexed in a scratch folder that
+    is removed afterwards; `reader` and `confidence` as ArticleQA takes them (None: no
+    reader, which ranks from fewer passages than the bot)."""
+    from bot.engine import ArticleQA
+    from bot.settings import Settings
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
+        core = ArticleQA(settings.core, embedder, reader=reader, confidence=confidence)
+        core.open()
+        yield core

@@ -66,7 +66,6 @@ import random
 import re
 import shlex
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -79,7 +78,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bot.answering.reader import READER_DIR, Encoder, Window, build_network, readings  # noqa: E402
-from tools.reader_data import Item, all_sets, previous_context  # noqa: E402
+from tools.reader_data import Item, all_sets, indexed, previous_context  # noqa: E402
 
 log = logging.getLogger("train_reader")
 
@@ -128,8 +127,7 @@ def build_examples(work: Path) -> Path:
     the set is unchanged; all of them are joined into work/examples.jsonl."""
     from bot.cli import load_reader
     from bot.embedding import SentenceTransformerEmbedder
-    from bot.engine import ArticleQA
-    from bot.settings import BUNDLED_MODEL, Settings
+    from bot.settings import BUNDLED_MODEL
 
     embedder = None
     reader: Any = None
@@ -142,10 +140,7 @@ def build_examples(work: Path) -> Path:
             continue
         embedder = embedder or SentenceTransformerEmbedder(BUNDLED_MODEL)
         reader = reader or load_reader()  # ranks from as many passages as the bot (its confidence's)
-        with tempfile.TemporaryDirectory() as scratch:
-            settings = Settings(corpus_dir=qset.articles, index_dir=Path(scratch) / "index")
-            core = ArticleQA(settings.core, embedder, reader=reader[0], confidence=reader[1])
-            core.open()
+        with indexed(qset, embedder, *reader) as core:
             log.info("%s: ranking %d questions", qset.name, len(qset.items))
             lines = [json.dumps(_example(core, qset, item), ensure_ascii=False) for item in qset.items]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
