@@ -35,7 +35,7 @@ from bot.answering.compose import choose_span  # noqa: E402
 from tools.evaluate import is_hit, token_f1  # noqa: E402
 from tools.reader_data import all_sets, indexed, previous_context  # noqa: E402
 
-log = logging.getLogger("fit_span_margin")
+log = logging.getLogger("measure_spans")
 
 
 def collect(limit: int | None) -> list[dict[str, Any]]:
