@@ -299,11 +299,7 @@ class ArticleQA:
 
     def _ranked(self, question: str, context: str) -> tuple[str, list[ScoredSentence], _Live]:
         """The question as read (see _expanded), its ranked candidates, and the index they are of."""
-        cleaned = check_question(question, self.settings.max_question_chars)
-        live = self._live
-        if live is None:
-            raise IndexUnusableError("the index is not loaded")
-        expanded = self._expanded(cleaned, live)
+        expanded, live = self._as_read(question)
         retrieval_text = f"{context} {expanded}" if context else expanded
         vector = self.embedder.embed([retrieval_text])[0]
         return expanded, live.answerer.rank(expanded, vector, None, context)[1], live
@@ -312,11 +308,15 @@ class ArticleQA:
         """`question` as retrieval and the reader read it (see _expanded). Raises
         QuestionError for a question that cannot be asked, IndexUnusableError before the
         index is loaded."""
+        return self._as_read(question)[0]
+
+    def _as_read(self, question: str) -> tuple[str, _Live]:
+        """`question` checked and expanded (_expanded), with the index it was read against."""
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
             raise IndexUnusableError("the index is not loaded")
-        return self._expanded(cleaned, live)
+        return self._expanded(cleaned, live), live
 
     def _expanded(self, question: str, live: _Live) -> str:
         """The question as retrieval and the reader read it (HybridRetriever.expand): with

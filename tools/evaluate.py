@@ -136,7 +136,7 @@ class Tally:
         if abstained:
             return False
         self.short_hits += bool(short) and is_hit(short, question.answers)
-        self.short_f1 += max((token_f1(short, g) for g in question.answers), default=0.0) if short else 0.0
+        self.short_f1 += max((token_f1(short, g) for g in question.answers), default=0.0)  # none: 0
         self.first_hits += bool(first) and is_hit(first, question.answers)
         hit = is_hit(strip_markers(text), question.answers)
         self.hits += hit
