@@ -28,9 +28,15 @@ _DURATION = _units(
     r"seconds?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)"
 )
 _DURATION_WORDS = re.compile(r"\b(overnight|all day|all night|fortnight)\b", re.I)
-_LENGTH = _units(
-    r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|"
-    r"light[\s-]years?|nautical miles?"
+# A length, but not the length in a speed: "4.5 kilometres per hour" says how fast, not how
+# far or how long.
+_LENGTH = re.compile(
+    _units(
+        r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|"
+        r"light[\s-]years?|nautical miles?"
+    ).pattern
+    + r"(?!\s*(?:/|per\b|an?\b|each\b)\s*(?:h|hr|hour|s|sec|second|minute|min)\b)",
+    re.I,
 )
 _AGE = re.compile(
     rf"\b\d{{1,3}}{_SEP}years?{_SEP}old\b|\baged?\s+\d{{1,3}}\b|\bage of \d{{1,3}}\b|"

@@ -1,8 +1,8 @@
-"""Numbers a question names that its article never writes."""
+"""Quantities asked for and held; numbers a question names that its article never writes."""
 
 from __future__ import annotations
 
-from bot.answering.quantities import unknown_numbers
+from bot.answering.quantities import asked_quantity, holds_quantity, unknown_numbers
 
 ARTICLE = (
     "The Shenzhou-13 spaceship was launched on a Long March-2F rocket in 2021. It carried "
@@ -25,3 +25,13 @@ def test_what_the_article_writes_however_spelt_is_known() -> None:
     assert unknown_numbers("how many of the 14 went out", ARTICLE) == []
     assert unknown_numbers("what happened in 2019", ARTICLE) == []  # years: news often leaves them out
     assert unknown_numbers("the 2 women", ARTICLE) == []  # one digit: "two" is written out as often
+
+
+def test_a_length_in_a_speed_is_no_distance() -> None:
+    asked = asked_quantity("how far did they walk each time")
+    assert asked == "distance"
+    assert holds_quantity(asked, "The walkers covered 3.1 kilometres on each outing.")
+    assert holds_quantity(asked, "They walked 4 miles a day.")
+    for speed in ("at a pace of about 4.5 kilometres per hour", "at 30 km/h", "at 5 miles an hour"):
+        assert not holds_quantity(asked, f"They walked {speed}.")
+        assert holds_quantity("speed", f"They walked {speed}.")
