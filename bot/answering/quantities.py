@@ -17,10 +17,12 @@ _NUM = (
 _SEP = r"[\s-]*"
 
 
-def _units(units: str) -> re.Pattern[str]:
-    """A number followed by one of `units` (with a space or hyphen between)."""
+def _units(units: str, not_before: str = "") -> re.Pattern[str]:
+    """A number followed by one of `units` (with a space or hyphen between), and not by
+    `not_before` (a pattern) when given."""
+    after = f"(?!{not_before})" if not_before else ""
     return re.compile(
-        rf"\b{_NUM}(?:{_SEP}(?:and a half|million|billion|thousand|hundred))?{_SEP}(?:{units})\b", re.I
+        rf"\b{_NUM}(?:{_SEP}(?:and a half|million|billion|thousand|hundred))?{_SEP}(?:{units})\b{after}", re.I
     )
 
 
@@ -30,13 +32,10 @@ _DURATION = _units(
 _DURATION_WORDS = re.compile(r"\b(overnight|all day|all night|fortnight)\b", re.I)
 # A length, but not the length in a speed: "4.5 kilometres per hour" says how fast, not how
 # far or how long.
-_LENGTH = re.compile(
-    _units(
-        r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|"
-        r"light[\s-]years?|nautical miles?"
-    ).pattern
-    + r"(?!\s*(?:/|per\b|an?\b|each\b)\s*(?:h|hr|hour|s|sec|second|minute|min)\b)",
-    re.I,
+_LENGTH = _units(
+    r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|inch(?:es)?|yards?|"
+    r"light[\s-]years?|nautical miles?",
+    not_before=r"\s*(?:/|per\b|an?\b|each\b)\s*(?:h|hr|hour|s|sec|second|minute|min)\b",
 )
 _AGE = re.compile(
     rf"\b\d{{1,3}}{_SEP}years?{_SEP}old\b|\baged?\s+\d{{1,3}}\b|\bage of \d{{1,3}}\b|"
