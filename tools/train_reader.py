@@ -40,7 +40,12 @@ casual-cases 0.889 -> 0.822: about even over the 2,015 questions.
    seed 13; in the second epoch half of the formal and crowd questions are
    rewritten as typed in a chat (casual()). A follow-up carries its earlier question and answer; one other
    question in seven carries a random earlier question of its article, so the
-   reader learns to read past a context that does not matter. Checkpoints every
+   reader learns to read past a context that does not matter. With --perturbed S,
+   a share S of the answerable questions that are not follow-ups also train as an
+   unanswerable variant (tools/unanswerable.py: an ordinal, a gendered word, a number
+   or a name swapped for one the article never uses), on the original's windows, none
+   of which answers now; with --sample F only a share F of the questions is trained on
+   (for a short run that goes on from a trained reader). Checkpoints every
    100 steps. (Low-rank adapters trained from scratch learned far more slowly
    here: after 1,100 steps they ranked the answering sentence first less often
    than retrieval alone.)
@@ -209,6 +214,47 @@ def casual(question: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def article_texts() -> dict[tuple[str, str], str]:
+    """Every set's articles, by (set, article name)."""
+    return {
+        (qset.name, path.stem): path.read_text(encoding="utf-8")
+        for qset in all_sets()
+        for path in qset.articles.glob("*.txt")
+    }
+
+
+def perturbed_examples(
+    examples: list[dict[str, Any]], share: float, rng: random.Random
+) -> list[dict[str, Any]]:
+    """For `share` of the answerable questions that are not follow-ups, an unanswerable
+    variant (tools/unanswerable.py) with the same candidate windows, none of them answering
+    now: the sentences that answered the original come first, as the hardest negatives."""
+    from tools.unanswerable import article_names, unanswerable_variant
+
+    texts = article_texts()
+    names = {key: article_names(text, parts=False) for key, text in texts.items()}
+    variants = []
+    for ex in examples:
+        if ex["is_impossible"] or ex.get("previous") or rng.random() >= share:
+            continue
+        key = (ex["set"], ex["article"])
+        pool = sorted({n for other, found in names.items() if other != key for n in found})
+        question = unanswerable_variant(ex["question"], texts[key], pool, rng)
+        if question is None:
+            continue
+        windows = sorted(ex["windows"], key=lambda w: -w["label"])
+        variants.append(
+            {
+                **ex,
+                "question": question,
+                "answers": [],
+                "is_impossible": True,
+                "windows": [{**w, "label": 0, "span": None} for w in windows],
+            }
+        )
+    return variants
+
+
 def training_groups(examples: list[dict[str, Any]], rng: random.Random, casual_share: float) -> list[Any]:
     """One epoch's questions, each with the windows it trains on (positives first)
     and its context; `casual_share` of the questions are rewritten as typed in a chat."""
@@ -332,6 +378,12 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
     params = [p for p in network.parameters() if p.requires_grad] + [null_logit]
     examples = load_examples(examples_path, "train")
     rng = random.Random(args.seed)
+    if args.sample < 1:
+        examples = rng.sample(examples, round(args.sample * len(examples)))
+    if args.perturbed:
+        variants = perturbed_examples(load_examples(examples_path, "train"), args.perturbed, rng)
+        log.info("%d unanswerable variants of answerable questions", len(variants))
+        examples += variants
     # A fresh reader's first epoch reads the questions as written; later epochs (and every
     # epoch of a reader that goes on from a trained one) rewrite half of the formal and crowd
     # questions as typed in a chat (casual()).
@@ -545,6 +597,15 @@ def main() -> int:
         "--init-from", type=Path, help="start from the reader in this folder (e.g. bot/artifacts/reader)"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--sample", type=float, default=1.0, help="train on this share of the questions (with --init-from)"
+    )
+    parser.add_argument(
+        "--perturbed",
+        type=float,
+        default=0.0,
+        help="add an unanswerable variant (tools/unanswerable.py) of this share of the answerable questions",
+    )
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint")
     parser.add_argument("--candidates-only", action="store_true", help="rank the questions, do not train")
     parser.add_argument("--export-checkpoint", action="store_true", help="write the last checkpoint to --out")
@@ -607,6 +668,8 @@ def main() -> int:
                 "windows_per_question": WINDOWS_PER_QUESTION,
                 "context_noise": round(CONTEXT_NOISE, 3),
                 "casual_share_after_first_epoch": CASUAL_SHARE,
+                "sample": args.sample,
+                "perturbed": args.perturbed,
                 "objective": "BCE + span (CLS as no answer) + listwise softmax over no-answer and windows",
             },
             "training": {
