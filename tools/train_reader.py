@@ -243,13 +243,15 @@ def perturbed_examples(
 
     texts = article_texts()
     names = {key: article_names(text, parts=False) for key, text in texts.items()}
+    pools: dict[tuple[str, str], list[str]] = {}  # per article: the other articles' names
     variants = []
     for ex in examples:
         if ex["is_impossible"] or ex.get("previous") or rng.random() >= share:
             continue
         key = (ex["set"], ex["article"])
-        pool = sorted({n for other, found in names.items() if other != key for n in found})
-        question = unanswerable_variant(ex["question"], texts[key], pool, rng)
+        if key not in pools:
+            pools[key] = sorted({n for other, found in names.items() if other != key for n in found})
+        question = unanswerable_variant(ex["question"], texts[key], pools[key], rng)
         if question is None:
             continue
         windows = sorted(ex["windows"], key=lambda w: -w["label"])
@@ -386,14 +388,14 @@ def train(args: argparse.Namespace, examples_path: Path, checkpoint: Path) -> di
         load_trained(network, args.init_from)
     null_logit = torch.nn.Parameter(torch.zeros(()))
     params = [p for p in network.parameters() if p.requires_grad] + [null_logit]
-    examples = load_examples(examples_path, "train")
+    examples = everything = load_examples(examples_path, "train")
     rng = random.Random(args.seed)
     if args.sample < 1:
-        examples = rng.sample(examples, round(args.sample * len(examples)))
+        examples = rng.sample(everything, round(args.sample * len(everything)))
     if args.perturbed:
-        variants = perturbed_examples(load_examples(examples_path, "train"), args.perturbed, rng)
+        variants = perturbed_examples(everything, args.perturbed, rng)
         log.info("%d unanswerable variants of answerable questions", len(variants))
-        examples += variants
+        examples = examples + variants
     # A fresh reader's first epoch reads the questions as written; later epochs (and every
     # epoch of a reader that goes on from a trained one) rewrite half of the formal and crowd
     # questions as typed in a chat (casual()).
