@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.answering.confidence import ReadSentence
 from bot.answering.features import ScoredSentence
 from bot.answering.kinds import asks_for, holds_kind
-from bot.answering.quantities import asked_quantity, holds_quantity
+from bot.answering.quantities import asked_quantity, quantity_spans
 from bot.answering.question import Question
 from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
 from bot.retrieval import PassageHit, abbreviations, tokenize
@@ -264,8 +264,10 @@ def choose_span(
     def new_words(span: tuple[int, int, float]) -> bool:
         return bool(words(span) - asked)
 
-    def right_kind(span: tuple[int, int, float]) -> bool:
-        return quantity is None or holds_quantity(quantity, sentence[span[0] : span[1]])
+    held = quantity_spans(quantity, sentence) if quantity is not None else []
+
+    def right_kind(span: tuple[int, int, float]) -> bool:  # overlaps a quantity of the kind asked
+        return quantity is None or any(a < span[1] and span[0] < b for a, b in held)
 
     def new_to_conversation(span: tuple[int, int, float]) -> bool:
         return bool(words(span) - said)

@@ -152,6 +152,13 @@ def holds_quantity(kind: str, text: str) -> bool:
     return any(p.search(text) for p in _HOLDS.get(kind, ()))
 
 
+def quantity_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """The quantities of `kind` in `text`, as (start, end) character offsets in it, in
+    the order of the kind's patterns. Read in the whole sentence, so "4.5 kilometres" of
+    "4.5 kilometres per hour" is no distance, though the same words alone would be."""
+    return [m.span() for p in _HOLDS.get(kind, ()) for m in p.finditer(text)]
+
+
 _NUMBERED = re.compile(r"(?<![\w.,])(\d[\d,.]*\d)(?![\w])|[^\W\d_]+(-\d[^\W_]*)", re.I)
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 

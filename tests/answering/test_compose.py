@@ -109,6 +109,16 @@ def test_a_quantity_question_takes_the_best_span_of_its_kind() -> None:
     assert picked("how heavy is it", spans) == "three"  # none of its kind: the best
 
 
+def test_a_span_is_of_the_kind_asked_as_read_in_its_sentence() -> None:
+    walk = "They walked at about 4.5 kilometres per hour for 3 kilometres."
+    spans = [(walk.index("about 4.5 kilometres"), walk.index(" per hour"), 5.0)]
+    spans.append((walk.index("3 kilometres"), walk.rindex("."), 4.0))
+    chosen = choose_span("how far did they walk", walk, spans)
+    assert chosen is not None and walk[chosen[0] : chosen[1]] == "3 kilometres"  # not half of a speed
+    chosen = choose_span("how fast did they walk", walk, spans)
+    assert chosen is not None and walk[chosen[0] : chosen[1]] == "about 4.5 kilometres"
+
+
 def test_a_span_of_only_the_questions_own_words_is_passed_over() -> None:
     spans = spans_of("Long March-2F rocket", "Jiuquan Satellite Launch Center")
     where = "where did the long march-2f rocket take off"
