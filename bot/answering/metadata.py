@@ -101,11 +101,13 @@ def strip_metadata_words(question: str) -> str:
 
 
 def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
-    """The answer to a metadata question about `record`: its value, cited, or an abstention."""
+    """The answer to a metadata question about `record`: its value, cited, or an abstention
+    that names the article (in a corpus of several, the one the question was taken to mean)."""
     value = str(getattr(record, field, "") or "").strip()
     label = _DESCRIBE[field]
     if not value:
-        return Answer(question, f"The article does not give its {label}.", True, 0.0)
+        named = f" \u201c{record.title}\u201d" if record.title else ""
+        return Answer(question, f"The article{named} does not give its {label}.", True, 0.0)
     citation = cite(1, record, 0, 0, 0, f"{label}: {value}", 1.0, metadata=field)
     short = ShortAnswer(value, record.id, 0, 0, field)
     return Answer(
