@@ -122,10 +122,10 @@ def _swap_name(
     """A name of the article in the question (in any case: casual questions are lower
     case) swapped for a name from another article that this one never uses."""
     lowered = question.lower()
-    typed = question if question != lowered else lowered  # a casual question is all lower case
+    casual = question == lowered  # a casual question is all lower case: so are its names
     spots = []
     for name in names:
-        at = re.search(rf"\b{re.escape(name if typed is question else name.lower())}\b", typed)
+        at = re.search(rf"\b{re.escape(name.lower() if casual else name)}\b", question)
         if at:
             spots.append((at.start(), at.end(), name))
     if not spots or not others:
