@@ -254,15 +254,27 @@ class ArticleQA:
                 raise QuestionError(f"no article {article!r} in the index")
             article_ids = {article}
         field = metadata_field(cleaned)
-        if field is not None:
-            answer = self._answer_metadata(cleaned, field, live, article_ids, context)
-        else:
-            expanded = self._expanded(cleaned, live)
-            retrieval_text = f"{context} {expanded}" if context else expanded
-            vector = self.embedder.embed([retrieval_text])[0]
-            answer = live.answerer.answer(expanded, vector, self.threshold, article_ids, context)
-            answer = replace(answer, question=cleaned)
+        if field is None:
+            return self._answer_from_text(cleaned, live, article_ids, context)
+        answer = self._answer_metadata(cleaned, field, live, article_ids, context)
+        if answer.abstained:
+            # The article carries no such field, so the question may ask of the story
+            # itself ("acc to which news agency", "on wat site" after "who posted the
+            # video"): the text answers it when it can; else the abstention names the field.
+            from_text = self._answer_from_text(cleaned, live, article_ids, context)
+            if not from_text.abstained:
+                return from_text
         return answer
+
+    def _answer_from_text(
+        self, question: str, live: _Live, article_ids: set[str] | None, context: str
+    ) -> Answer:
+        """`question` answered from the articles' text: retrieval, the reader, abstention."""
+        expanded = self._expanded(question, live)
+        retrieval_text = f"{context} {expanded}" if context else expanded
+        vector = self.embedder.embed([retrieval_text])[0]
+        answer = live.answerer.answer(expanded, vector, self.threshold, article_ids, context)
+        return replace(answer, question=question)
 
     def _answer_metadata(
         self, question: str, field: str, live: _Live, article_ids: set[str] | None, context: str

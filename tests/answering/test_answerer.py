@@ -108,3 +108,10 @@ def test_questions_about_the_article_itself(core: ArticleQA) -> None:
     answer = core.ask("who wrote this")
     assert answer.abstained and answer.text.startswith("The article \u201c")
     assert answer.text.endswith("\u201d does not give its author.")
+
+
+def test_a_question_worded_as_one_about_the_article_that_its_text_answers(core: ArticleQA) -> None:
+    # The seed article carries no outlet; the text names the agency it quotes.
+    assert_answers(core, "acc to which news agency", "Xinhua News Agency")
+    first = core.ask("who posted the video")
+    assert_answers(core, "on what site", "Weibo", context=follow_up_context(first.question, first))
