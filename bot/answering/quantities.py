@@ -37,8 +37,13 @@ _LENGTH = _units(
     r"light[\s-]years?|nautical miles?",
     not_before=r"\s*(?:/|per\b|an?\b|each\b)\s*(?:h|hr|hour|s|sec|second|minute|min)\b",
 )
+# An age, of a person ("41", "aged 41", "a 19-year-old") or of a thing ("800 years old", "72
+# million years old", a fossil of "about 72 million years ago"; not "two years ago", which
+# dates an event in a person's life).
 _AGE = re.compile(
-    rf"\b\d{{1,3}}{_SEP}years?{_SEP}old\b|\baged?\s+\d{{1,3}}\b|\bage of \d{{1,3}}\b|"
+    rf"\b{_NUM}{_SEP}(?:(?:million|billion|thousand){_SEP})?years?{_SEP}old\b|"
+    rf"\b{_NUM}{_SEP}(?:million|billion|thousand){_SEP}years?{_SEP}ago\b|"
+    r"\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
     r"\b\d{1,3}-year-old\b|,\s\d{1,3},|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|"
     r"sixties|seventies|eighties|nineties|\d0s)\b|\b(?:teenager|toddler|infant|newborn)\b",
     re.I,

@@ -35,3 +35,18 @@ def test_a_length_in_a_speed_is_no_distance() -> None:
     for speed in ("at a pace of about 4.5 kilometres per hour", "at 30 km/h", "at 5 miles an hour"):
         assert not holds_quantity(asked, f"They walked {speed}.")
         assert holds_quantity("speed", f"They walked {speed}.")
+
+
+def test_the_age_of_a_thing_as_well_as_of_a_person() -> None:
+    asked = asked_quantity("how old is the turtle")
+    assert asked == "age"
+    for held in (
+        "Wang, 41, is a former pilot.",
+        "The 61-year-old pool will close.",
+        "The fossil is about 72 million years old.",
+        "The turtle lived about 72 million years ago.",
+        "The oak is a thousand years old.",
+    ):
+        assert holds_quantity(asked, held), held
+    for not_held in ("She moved to the city two years ago.", "The pool opened in 1965."):
+        assert not holds_quantity(asked, not_held), not_held
