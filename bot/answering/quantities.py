@@ -8,7 +8,11 @@ English units and question words, not of any article or question set.
 
 from __future__ import annotations
 
+import itertools
 import re
+from functools import cache
+
+import Stemmer
 
 _NUM = (
     r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -194,3 +198,46 @@ def unknown_numbers(question: str, *article: str) -> list[str]:
         if not re.search(wanted, text):
             found.append(match.group(0))
     return found
+
+
+@cache
+def _english() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+# Ordinal words by the place they name; "initial" is a first, "final" and "latest" a last.
+_ORDINALS = {
+    "first": "1", "initial": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3",
+    "fourth": "4", "4th": "4", "fifth": "5", "5th": "5", "sixth": "6", "6th": "6", "seventh": "7",
+    "7th": "7", "eighth": "8", "8th": "8", "ninth": "9", "9th": "9", "tenth": "10", "10th": "10",
+    "last": "last", "final": "last", "latest": "last",
+}  # fmt: skip
+_ORDINAL_WORDS = re.compile(r"[^\W_]+")
+# "for the first time" and "the last time" say when, not which one of a series.
+_NOT_A_SERIES = frozenset({"time", "times"})
+
+
+def _ordinal_pairs(text: str) -> set[tuple[str, str]]:
+    """(place, the word after it, stemmed) for each ordinal in `text`: "the final module" ->
+    ("last", "modul")."""
+    words = [w.lower() for w in _ORDINAL_WORDS.findall(text)]
+    stem = _english().stemWord
+    return {
+        (_ORDINALS[a], stem(b))
+        for a, b in itertools.pairwise(words)
+        if a in _ORDINALS and b not in _NOT_A_SERIES
+    }
+
+
+def other_ordinal(question: str, text: str) -> bool:
+    """Whether `question` asks for the n-th of something ("the final module", "the third
+    round", "the second quarter") of which `text` names another only ("its first module",
+    "a fourth round", "the third quarter"): a question about a member of a series that the
+    text does not speak of (SQuAD 2.0's unanswerable questions swap ordinals so)."""
+    asked = _ordinal_pairs(question)
+    if not asked:
+        return False
+    held = _ordinal_pairs(text)
+    return any(
+        (place, noun) not in held and any(n == noun and p != place for p, n in held) for place, noun in asked
+    )

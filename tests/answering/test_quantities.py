@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answering.quantities import asked_quantity, holds_quantity, unknown_numbers
+from bot.answering.quantities import asked_quantity, holds_quantity, other_ordinal, unknown_numbers
 
 ARTICLE = (
     "The Shenzhou-13 spaceship was launched on a Long March-2F rocket in 2021. It carried "
@@ -50,3 +50,14 @@ def test_the_age_of_a_thing_as_well_as_of_a_person() -> None:
         assert holds_quantity(asked, held), held
     for not_held in ("She moved to the city two years ago.", "The pool opened in 1965."):
         assert not holds_quantity(asked, not_held), not_held
+
+
+def test_the_nth_of_a_series_the_text_does_not_name() -> None:
+    text = "It is a fifth the size of the ISS, which launched its first module in 1998."
+    assert other_ordinal("When did the ISS launch its final module?", text)
+    quarter = "It grew 2.1 percent in the third quarter."
+    assert other_ordinal("how fast did it grow in the second quarter", quarter)
+    assert not other_ordinal("When did the ISS launch its first module?", text)  # the one it names
+    assert not other_ordinal("wat did the first crew do", "They continue the work of the initial crew.")
+    assert not other_ordinal("when did moon rocks last come back", "It was the first time since 1976.")
+    assert not other_ordinal("how heavy is the station", text)  # no ordinal asked
