@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
-from bot.answering.metadata import metadata_answer, metadata_field, strip_metadata_words
+from bot.answering.metadata import metadata_answer, metadata_field, refers_by_pronoun, strip_metadata_words
 from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig
 from bot.corpus import CorpusFolder
@@ -25,7 +25,7 @@ from bot.errors import (
     StorageError,
 )
 from bot.index import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, VectorOptions
-from bot.models import Answer, Citation
+from bot.models import Answer, ArticleRecord, Citation
 from bot.retrieval import HybridRetriever, normalize_question
 from bot.settings import CoreSettings
 
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # bot/answering/confidence.py). With the shipped reader, the default is the threshold
 # recorded in its card (bot/artifacts/reader/card.json, tools/fit_confidence.py).
 SIMILARITY_ABSTAIN_THRESHOLD = 0.15
+# A question worded as one about the article itself ("on what site", "when was it published")
+# is answered from the article's text instead of its metadata only when that answer's
+# confidence reaches this: more likely right than not. Not tuned: the reading of a chance.
+TEXT_OVER_METADATA = 0.5
 
 NO_ARTICLES = (
     "there are no articles to answer from yet: an operator can add one "
@@ -256,14 +260,20 @@ class ArticleQA:
         field = metadata_field(cleaned)
         if field is None:
             return self._answer_from_text(cleaned, live, article_ids, context)
-        answer = self._answer_metadata(cleaned, field, live, article_ids, context)
-        if answer.abstained:
-            # The article carries no such field, so the question may ask of the story
-            # itself ("acc to which news agency", "on wat site" after "who posted the
-            # video"): the text answers it when it can; else the abstention names the field.
-            from_text = self._answer_from_text(cleaned, live, article_ids, context)
-            if not from_text.abstained:
+        record = self._article_meant(cleaned, live, article_ids, context)
+        if record is None:
+            return Answer(cleaned, NOT_IN_ARTICLE, True, 0.0)
+        answer = metadata_answer(cleaned, field, record)
+        if answer.abstained or (context and refers_by_pronoun(cleaned)):
+            # The article lacks the field ("on what site" after "who posted the video"), or
+            # "it" may be what the conversation is about ("when was it published" after "what
+            # did the council publish"): the article's text answers when it is more likely
+            # right than not; else the metadata does, or the abstention that names the field.
+            from_text = self._answer_from_text(cleaned, live, {record.id}, context)
+            if not from_text.abstained and from_text.confidence >= TEXT_OVER_METADATA:
                 return from_text
+            if answer.abstained:
+                answer = replace(answer, related=from_text.related)
         return answer
 
     def _answer_from_text(
@@ -276,27 +286,23 @@ class ArticleQA:
         answer = live.answerer.answer(expanded, vector, self.threshold, article_ids, context)
         return replace(answer, question=question)
 
-    def _answer_metadata(
-        self, question: str, field: str, live: _Live, article_ids: set[str] | None, context: str
-    ) -> Answer:
-        """A question about an article itself, answered from its metadata."""
+    def _article_meant(
+        self, question: str, live: _Live, article_ids: set[str] | None, context: str
+    ) -> ArticleRecord | None:
+        """The article a question about an article itself is about: the one asked of, the
+        only one, the one the rest of the question (or the conversation) is about, else
+        the newest; None when retrieval finds none."""
         snapshot = live.snapshot
         if article_ids is not None:
-            record = snapshot.article(next(iter(article_ids)))
-        elif len(snapshot.articles) == 1:
-            record = snapshot.articles[0]
-        else:  # the article the rest of the question (or the conversation) is about, else the newest
-            text = f"{context} {strip_metadata_words(question)}".strip()
-            if text:
-                hits = live.answerer.retriever.passages(
-                    live.answerer.retriever.tokens(text), self.embedder.embed([text])[0], k=1
-                )
-                record = snapshot.chunk(hits[0].row)[0] if hits else None
-            else:
-                record = snapshot.newest()
-        if record is None:
-            return Answer(question, NOT_IN_ARTICLE, True, 0.0)
-        return metadata_answer(question, field, record)
+            return snapshot.article(next(iter(article_ids)))
+        if len(snapshot.articles) == 1:
+            return snapshot.articles[0]
+        text = f"{context} {strip_metadata_words(question)}".strip()
+        if not text:
+            return snapshot.newest()
+        retriever = live.answerer.retriever
+        hits = retriever.passages(retriever.tokens(text), self.embedder.embed([text])[0], k=1)
+        return snapshot.chunk(hits[0].row)[0] if hits else None
 
     def rank(self, question: str, context: str = "") -> list[ScoredSentence]:
         """Candidate sentences for `question` across the index, best first, before

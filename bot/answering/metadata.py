@@ -86,12 +86,30 @@ _DESCRIBE = {
 }
 
 
+# "According to which agency": whom the story quotes, not where it ran.
+_ATTRIBUTION = re.compile(
+    r"\b(?:acc(?:ording|\.)?|as per|per)\s+(?:to\s+)?(?:which|what|wat|wich|whom?)\b", re.I
+)
+# The article named as such ("this", "the story"), not by a pronoun that may mean something else.
+_NAMED_ARTICLE = re.compile(r"\b(?:this|article|story|piece|post|news)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:it|that)\b", re.I)
+
+
 def metadata_field(question: str) -> str | None:
-    """The metadata field a question asks for ("date", "author", "source", "url"), or None."""
+    """The metadata field a question asks for ("date", "author", "source", "url"), or None
+    (also for a question about whom the story quotes: "according to which agency")."""
+    if _ATTRIBUTION.search(question):
+        return None
     for field, pattern in _FIELDS:
         if pattern.search(question):
             return field
     return None
+
+
+def refers_by_pronoun(question: str) -> bool:
+    """Whether a question about an article's metadata names the article only by "it" or "that"
+    ("when was it published"), which after another question may mean what that one was about."""
+    return bool(_PRONOUN.search(question)) and not _NAMED_ARTICLE.search(question)
 
 
 def strip_metadata_words(question: str) -> str:

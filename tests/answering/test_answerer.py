@@ -8,6 +8,7 @@ questions about the article itself.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,7 +113,22 @@ def test_questions_about_the_article_itself(core: ArticleQA) -> None:
 
 
 def test_a_question_worded_as_one_about_the_article_that_its_text_answers(core: ArticleQA) -> None:
-    # The seed article carries no outlet; the text names the agency it quotes.
-    assert_answers(core, "acc to which news agency", "Xinhua News Agency")
-    first = core.ask("who posted the video")
+    assert_answers(core, "acc to which news agency", "Xinhua News Agency")  # whom it quotes
+    first = core.ask("who posted the video")  # the seed article carries no outlet: the text answers
     assert_answers(core, "on what site", "Weibo", context=follow_up_context(first.question, first))
+
+
+def test_it_in_a_follow_up_is_what_the_conversation_is_about(
+    real_embedder, real_reader, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    seed = (ROOT / "corpus" / f"{SEED}.txt").read_text(encoding="utf-8")
+    (corpus / f"{SEED}.txt").write_text(f"---\nsource: The Example Herald\n---\n{seed}", encoding="utf-8")
+    reader, confidence = real_reader
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    qa = ArticleQA(settings.core, real_embedder, reader=reader, confidence=confidence)
+    qa.open()
+    assert qa.ask("what outlet is this from").short.text == "The Example Herald"  # type: ignore[union-attr]
+    first = qa.ask("who posted the video")
+    assert_answers(qa, "what site was it on", "Weibo", context=follow_up_context(first.question, first))

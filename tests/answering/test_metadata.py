@@ -47,6 +47,8 @@ The council voted 7-2 on Tuesday to build a tram line through the city centre.
         ("when was the bridge opened", None),
         ("**Which** rocket [link](https://evil.example)", None),
         ("who is the author of the report on air quality", None),
+        ("acc to which news agency", None),  # whom the story quotes, not where it ran
+        ("according to which newspaper", None),
     ],
 )
 def test_questions_about_the_article_are_recognised(question: str, field: str | None) -> None:
@@ -93,3 +95,17 @@ def test_the_article_is_the_one_the_question_names(core: ArticleQA) -> None:
 def test_a_follow_up_asks_about_the_article_of_the_conversation(core: ArticleQA) -> None:
     answer = core.ask("when was it published", context="how much did the cub weigh 150 grams")
     assert answer.short is not None and answer.short.text == "2024-09-02"
+
+
+def test_a_field_the_article_lacks_is_looked_for_in_that_article_only(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tram.txt").write_text(TRAM)
+    (corpus / "bridge.txt").write_text(
+        "Engineers publish the bridge report\n\nThe bridge report was written by engineer Maria Gomez.\n"
+    )
+    qa = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index").core, FakeEmbedder())
+    qa.open()
+    answer = qa.ask("who wrote the tram story")
+    assert answer.abstained and "tram line" in answer.text and "Gomez" not in answer.text
+    assert answer.related and {c.article for c in answer.related} == {"tram"}  # further reading, of it
