@@ -134,7 +134,7 @@ def parse_article(data: bytes, filename: str, article_id: str) -> Article:
         url=meta.pop("url", ""),
         date=meta.pop("date", "") or dateline_date(paragraphs[0]),
         source=meta.pop("source", ""),
-        author=meta.pop("author", ""),
+        author=meta.pop("author", "") or byline_author(paragraphs[:2]),
         language=meta.pop("language", "") or detect_language(text),
     )
 
@@ -143,6 +143,30 @@ def is_boilerplate(paragraph: str) -> bool:
     """Whether a paragraph belongs to the page around the article ("RELATED: …",
     "Copyright 2021 …", "Reporting by …; Editing by …") rather than to the article."""
     return bool(_BOILERPLATE.match(paragraph) or _RELATED.match(paragraph))
+
+
+# A byline paragraph: "By Jane Roe", "By Jane Roe and Sam Lee, Staff Writers", "BY JANE ROE".
+_BYLINE_PARAGRAPH = re.compile(
+    r"^\s*by\s+(?P<names>[^\W\d_][\w.'’-]*(?:\s+(?:[^\W\d_][\w.'’-]*|and|&)){1,7}?)"
+    r"\s*(?:[,|—–-]\s*[^\n]{0,60})?$",
+    re.IGNORECASE,
+)
+
+
+def byline_author(paragraphs: list[str]) -> str:
+    """The author named by a byline paragraph ("By Jane Roe, Staff Writer" -> "Jane Roe")
+    among the first `paragraphs`, or "" when none is one. The names must be capitalised
+    words, so a sentence that opens with "By" ("By noon the fire had spread") is none."""
+    for paragraph in paragraphs:
+        match = _BYLINE_PARAGRAPH.match(paragraph)
+        if match and len(paragraph) <= 100:
+            names = match["names"]
+            words = [w for w in names.split() if w.lower() not in ("and", "&")]
+            if all(w[0].isupper() for w in words):
+                if names.isupper():  # "BY JANE ROE AND SAM LEE"
+                    return " ".join(w.lower() if w in ("AND", "&") else w.title() for w in names.split())
+                return names
+    return ""
 
 
 def dateline_date(paragraph: str) -> str:

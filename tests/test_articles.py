@@ -361,3 +361,15 @@ def test_leads_in_common_shapes_are_kept(lead: str) -> None:
     first = article.paragraph_text(article.paragraphs[0])
     assert first not in body and first.split()[0] in lead
     assert len(article.paragraphs) == 4
+
+
+def test_a_byline_at_the_top_of_a_text_article_gives_its_author() -> None:
+    def author(body: bytes) -> str:
+        return parse_article(b"Fire closes the ridge road\n\n" + body, "fire.txt", "fire").author
+
+    assert author(b"By Jane Roe, Staff Writer\n\nThe fire spread overnight.\n") == "Jane Roe"
+    assert author(b"BY JANE ROE AND SAM LEE\n\nThe fire spread overnight.\n") == "Jane Roe and Sam Lee"
+    assert author(b"By noon the fire had spread to the ridge.\n\nRoads closed.\n") == ""  # a sentence
+    assert author(b"By Monday, Officials Said\n\nRoads closed.\n") == ""  # one capitalised word is no name
+    front = parse_article(b"---\nauthor: Ann Lee\n---\nFire\n\nBy Jane Roe\n\nText.\n", "f.txt", "f")
+    assert front.author == "Ann Lee"  # front matter first
