@@ -23,7 +23,8 @@ class ChunkingConfig:
     # all-MiniLM-L6-v2 reads 256 word pieces; ~1.3 pieces a word in news text,
     # so 150 words leaves room for the title that is prepended to each chunk.
     max_words: int = 150
-    version: int = 3  # 2: records keep the author; 3: sentences by bot/sentences.py, language
+    version: int = 4  # 2: records keep the author; 3: sentences by bot/sentences.py, language;
+    # 4: a byline paragraph gives the author
 
     def as_dict(self) -> dict[str, int]:
         return {"max_words": self.max_words, "version": self.version}
