@@ -102,6 +102,21 @@ def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> No
     assert picked("what is the name of the rocket they used", spans) == "Long March-2F"
 
 
+def test_who_did_it_is_the_span_standing_before_the_questions_verb() -> None:
+    video = "China Manned Space Engineering Network posted video to Weibo showing Wang Yaping."
+
+    def pick(question: str, scores: tuple[float, float]) -> str:
+        texts = ("Wang Yaping", "China Manned Space Engineering Network")
+        spans = [(video.index(t), video.index(t) + len(t), x) for t, x in zip(texts, scores, strict=True)]
+        chosen = choose_span(question, video, spans)
+        assert chosen is not None
+        return video[chosen[0] : chosen[1]]
+
+    assert pick("who posted the video", (12.2, 11.1)) == "China Manned Space Engineering Network"
+    assert pick("who posted the video", (12.2, 9.9)) == "Wang Yaping"  # the reader is sure: it stands
+    assert pick("who was in the video", (12.2, 11.1)) == "Wang Yaping"  # no verb of the question
+
+
 def test_a_quantity_question_takes_the_best_span_of_its_kind() -> None:
     spans = spans_of("three", "last month", "six months")
     assert picked("how long will they stay", spans) == "six months"
