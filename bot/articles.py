@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import frontmatter
 
@@ -230,9 +231,21 @@ def _split_front_matter(raw: str, filename: str = "") -> tuple[dict[str, str], s
         if name == "lang":
             name = "language"
         text = _front_matter_value(name, value)
+        if name == "url" and text and not _is_web_address(text):
+            log.warning(
+                "%s: its front matter url %r is not a web address (http:// or https://) and is left out",
+                filename or "an article",
+                text,
+            )
+            continue
         if text:
             meta[name] = text
     return meta, post.content
+
+
+def _is_web_address(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in text)
 
 
 def _front_matter_value(name: str, value: object) -> str:

@@ -24,7 +24,7 @@ class ChunkingConfig:
     # so 150 words leaves room for the title that is prepended to each chunk.
     max_words: int = 150
     version: int = 4  # 2: records keep the author; 3: sentences by bot/sentences.py, language;
-    # 4: a byline paragraph gives the author
+    # 4: a byline paragraph gives the author, a front matter url must be a web address
 
     def as_dict(self) -> dict[str, int]:
         return {"max_words": self.max_words, "version": self.version}

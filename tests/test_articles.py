@@ -373,3 +373,13 @@ def test_a_byline_at_the_top_of_a_text_article_gives_its_author() -> None:
     assert author(b"By Monday, Officials Said\n\nRoads closed.\n") == ""  # one capitalised word is no name
     front = parse_article(b"---\nauthor: Ann Lee\n---\nFire\n\nBy Jane Roe\n\nText.\n", "f.txt", "f")
     assert front.author == "Ann Lee"  # front matter first
+
+
+def test_a_front_matter_url_that_is_no_web_address_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    def url(value: str) -> str:
+        return parse_article(f"---\nurl: {value}\n---\nTitle\n\nBody.\n".encode(), "u.txt", "u").url
+
+    assert url("https://example.com/story") == "https://example.com/story"
+    assert url("not a url") == ""
+    assert "u.txt: its front matter url 'not a url' is not a web address" in caplog.text
+    assert url("example.com/story") == "" and url("ftp://example.com/story") == ""
