@@ -244,8 +244,12 @@ def _split_front_matter(raw: str, filename: str = "") -> tuple[dict[str, str], s
 
 
 def _is_web_address(text: str) -> bool:
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # "http://[bad": no URL at all
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in text)
 
 
 def _front_matter_value(name: str, value: object) -> str:

@@ -69,7 +69,8 @@ _STOPWORDS = frozenset(STOPWORDS)
 SPELLING_MIN_LETTERS = 4
 
 
-def _english() -> Stemmer.Stemmer:
+def english_stemmer() -> Stemmer.Stemmer:
+    """The English Snowball stemmer that tokenize uses (built once)."""
     stemmer = _stemmer("en")
     assert stemmer is not None
     return stemmer
@@ -397,7 +398,7 @@ class HybridRetriever:
         vocab = self.vocab
 
         def in_articles(word: str) -> bool:
-            i = vocab.get(_english().stemWord(word), -1)
+            i = vocab.get(english_stemmer().stemWord(word), -1)
             return 0 <= i < len(known) and known[i] > 0
 
         extra: list[str] = []

@@ -383,3 +383,4 @@ def test_a_front_matter_url_that_is_no_web_address_is_left_out(caplog: pytest.Lo
     assert url("not a url") == ""
     assert "u.txt: its front matter url 'not a url' is not a web address" in caplog.text
     assert url("example.com/story") == "" and url("ftp://example.com/story") == ""
+    assert url("http://[bad/x") == ""  # no URL at all: left out, the article still read

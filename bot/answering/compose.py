@@ -287,13 +287,15 @@ def choose_span(
     def whole(span: tuple[int, int, float]) -> bool:
         return not cuts_a_name(sentence, span[0], span[1])
 
+    def word_after(span: tuple[int, int, float]) -> list[str]:  # the next word, tokenised
+        return tokenize([" ".join(sentence[span[1] :].split()[:1])])[0]
+
     def names_noun(span: tuple[int, int, float]) -> bool:  # "the Gobi Desert", "a Long March-2F (rocket)"
         last = tokenize([sentence[span[0] : span[1]]])[0][-1:]
-        after = tokenize([" ".join(sentence[span[1] :].split()[:1])])[0]
-        return noun in last or noun in after
+        return noun in last or noun in word_after(span)
 
     def before_asked(span: tuple[int, int, float]) -> bool:  # "China Manned Space … Network (posted)"
-        return bool(set(tokenize([" ".join(sentence[span[1] :].split()[:1])])[0]) & asked)
+        return bool(asked.intersection(word_after(span)))
 
     pool = list(spans)
     for rule in (new_words, right_kind, new_to_conversation, whole):

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import cache
 
-import Stemmer
+from bot.retrieval import english_stemmer
 
 _NUM = (
     r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -200,11 +199,6 @@ def unknown_numbers(question: str, *article: str) -> list[str]:
     return found
 
 
-@cache
-def _english() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
 # Ordinal words by the place they name; "initial" is a first, "final" and "latest" a last.
 _ORDINALS = {
     "first": "1", "initial": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3", "3rd": "3",
@@ -221,7 +215,7 @@ def _ordinal_pairs(text: str) -> set[tuple[str, str]]:
     """(place, the word after it, stemmed) for each ordinal in `text`: "the final module" ->
     ("last", "modul")."""
     words = [w.lower() for w in _ORDINAL_WORDS.findall(text)]
-    stem = _english().stemWord
+    stem = english_stemmer().stemWord
     return {
         (_ORDINALS[a], stem(b))
         for a, b in itertools.pairwise(words)
