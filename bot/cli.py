@@ -178,6 +178,11 @@ def command(
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object per question")
 @click.option("--article", metavar="ID", help="answer from this article only")
 @click.option("--log", "log_questions", is_flag=True, help="record the questions in the question log")
+@click.option(
+    "--previous",
+    metavar="QUESTION",
+    help="read each question as a follow-up to this earlier one, as a reply to the bot's answer is read",
+)
 def ask(
     runtime: Runtime,
     settings: Settings,
@@ -185,23 +190,33 @@ def ask(
     as_json: bool,
     article: str | None,
     log_questions: bool,
+    previous: str | None,
 ) -> None:
-    """Answer questions (one per argument, or one per line of standard input)."""
-    if len(questions) == 1:
+    """Answer questions (one per argument, or one per line of standard input).
+
+    With --previous, the earlier question is answered first (not printed) and each
+    question is read with it and its answer, of the article that answer came from
+    first, as the Discord bot reads a reply to an answer."""
+    single = questions[0] if len(questions) == 1 else None
+    for checked in (q for q in (previous, single) if q is not None):
         # Fail fast, before loading the model, on a question that cannot be asked.
         try:
-            check_question(questions[0], settings.max_question_chars)
+            check_question(checked, settings.max_question_chars)
         except QuestionError as exc:
-            _print_error(questions[0], exc, as_json)
+            _print_error(checked, exc, as_json)
             raise SystemExit(1) from None
     asked: Iterable[str] = questions or (line.rstrip("\n") for line in sys.stdin if line.strip())
     record = _question_recorder(settings) if log_questions else None
     core = runtime.core(settings)
+    follow_up = _FollowUp.of(core, previous, article) if previous else None
     failures = 0
     for question in asked:
         started = time.perf_counter()
         try:
-            answer = core.ask(question, article=article)
+            if follow_up is None:
+                answer, source = core.ask(question, article=article), article
+            else:
+                answer, source = follow_up.ask(core, question)
         except QuestionError as exc:
             failures += 1
             _print_error(question, exc, as_json)
@@ -209,9 +224,37 @@ def ask(
         latency_ms = (time.perf_counter() - started) * 1000
         _print_answer(answer, as_json)  # first: a failing database loses no answer
         if record is not None:
-            record(question, answer, latency_ms, article=article)
+            record(question, answer, latency_ms, article=source, follow_up=follow_up is not None)
     if failures:
         raise SystemExit(1)
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    """An earlier question and the bot's answer to it, which later questions follow up on."""
+
+    context: str  # engine.follow_up_context
+    article: str | None  # asked of this article only (--article)
+    source: str | None  # the article the earlier answer came from
+
+    @classmethod
+    def of(cls, core: ArticleQA, previous: str, article: str | None) -> _FollowUp:
+        """The earlier question answered (QuestionError as ArticleQA.ask raises it)."""
+        from bot.pins import answer_source
+
+        earlier = core.ask(previous, article=article, again=True)
+        return cls(follow_up_context(previous, earlier), article, answer_source(earlier, article))
+
+    def ask(self, core: ArticleQA, question: str) -> tuple[Answer, str | None]:
+        """`question` read as a follow-up: the answer, and the article it was put to first."""
+        from bot.pins import Focus, ask_focused
+
+        if self.article is not None:
+            focus: Focus | None = Focus(self.article, "named")
+        else:
+            focus = Focus(self.source, "follow-up") if self.source is not None else None
+        focused = ask_focused(core, question, focus, self.context)
+        return focused.answer, focused.source
 
 
 def _print_error(question: str, exc: Exception, as_json: bool) -> None:

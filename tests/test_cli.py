@@ -249,6 +249,27 @@ def test_ask_json_reports_a_bad_question_as_json() -> None:
     assert json.loads(result.stdout) == {"question": "", "error": "the question is empty"}
 
 
+def test_ask_previous_reads_each_question_as_a_follow_up(folders: tuple[Path, Path]) -> None:
+    """Alone, "on what site" asks for the outlet, which the seed article has no front matter
+    for; after "who posted the video" the article's text answers it (Weibo)."""
+    corpus, index = folders
+    common = ("ask", "--json", "--corpus", str(corpus), "--index", str(index))
+    followed = run(*common, "--previous", "Who posted video of the spacewalk?", "on what site")
+    assert followed.returncode == 0, followed.stderr
+    answer = json.loads(followed.stdout)  # one line: the earlier question is not printed
+    assert answer["short_answer"]["text"] == "Weibo" and not answer["abstained"]
+    assert answer["citations"][0]["article"] == "china-first-woman-spacewalk"
+    alone = json.loads(run(*common, "on what site").stdout)
+    assert alone["abstained"] and "outlet" in alone["answer"]
+
+
+def test_ask_previous_that_cannot_be_asked_fails_before_loading_the_model() -> None:
+    result = run("ask", "--json", "--previous", "  ", "and when?")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {"question": "  ", "error": "the question is empty"}
+    assert "loading" not in result.stderr
+
+
 def test_chat_stops_on_sigterm(folders: tuple[Path, Path]) -> None:
     """`docker stop` sends SIGTERM to the chat, which is PID 1 in the container."""
     corpus, index = folders
