@@ -620,6 +620,11 @@ def feeds_poll(runtime: Runtime, settings: Settings, force: bool) -> None:
 @click.option("--threshold", type=float, help="abstention threshold (default: the configured one)")
 @click.option("--dump", type=click.Path(path_type=Path), metavar="FILE", help="write every answer as JSONL")
 @click.option("--by-style", is_flag=True, help="also one row per style of question (formal, casual, …)")
+@click.option(
+    "--conversation",
+    is_flag=True,
+    help="one person's messages in one channel, in order: each also read with the one before",
+)
 def evaluate(
     runtime: Runtime,
     settings: Settings,
@@ -630,6 +635,7 @@ def evaluate(
     threshold: float | None,
     dump: Path | None,
     by_style: bool,
+    conversation: bool,
 ) -> None:
     """Measure answers on a question set (SQuAD 2.0 JSONL), beside BM25 and dense baselines.
 
@@ -647,11 +653,10 @@ def evaluate(
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="article-bot-eval-"))
             settings = settings.with_overrides(index_dir=Path(scratch))
         core = runtime.core(settings)
-        table = tool.report(core, questions, per_article, dump, by_style)
-        corpus = settings.corpus_dir
-        print(
-            f"{len(questions)} questions from {questions_file}, corpus {corpus}, threshold {core.threshold}"
-        )
+        table = tool.report(core, questions, per_article, dump, by_style, conversation)
+        asked = ", asked as one conversation" if conversation else ""
+        where = f"corpus {settings.corpus_dir}, threshold {core.threshold}{asked}"
+        print(f"{len(questions)} questions from {questions_file}, {where}")
         print(table)
 
 

@@ -186,12 +186,17 @@ def evaluate(
     questions: list[Question],
     per_article: bool = False,
     progress: Callable[[int], None] | None = None,
+    conversation: bool = False,
 ) -> tuple[list[Tally], list[Record]]:
     """Run the bot and the two top-sentence baselines on the same questions.
 
     A follow-up (a question with `previous`) is asked as the Discord bot reads a reply
     to an answer: after its earlier question, with that question and the bot's answer
     to it as context, and of the article that answer came from first (bot/pins.py).
+    With `conversation`, the questions are one person's messages in one channel, in
+    the file's order: every other question is read both alone and with the question
+    before it and the bot's answer, the more confident reading kept, as the Discord bot
+    reads a person's next question (ArticleQA.ask's `context_optional`).
     Returns the tallies (bot, BM25, dense, question embedding alone) and the bot's
     record of every question.
     """
@@ -212,10 +217,14 @@ def evaluate(
     sentence_texts = [s.text for r in snapshot.articles for s in r.sentences]
     answered: dict[tuple[str, str], Answer] = {}
     records = []
+    last: tuple[str, Answer] | None = None  # the question before, and the bot's answer
     for i, question in enumerate(questions):
         article = question.article if per_article and question.article in known else None
         context = ""
         focus = Focus(article, "named") if article is not None else None
+        optional = False
+        if conversation and last is not None and not question.previous:
+            context, optional = follow_up_context(*last), True
         if question.previous:
             key = (question.article, question.previous)
             if key not in answered:
@@ -226,9 +235,10 @@ def evaluate(
             if article is None and source is not None:  # as the bot reads a reply to an answer
                 focus = Focus(source, "follow-up")
         began = time.perf_counter()
-        answer = ask_focused(core, question.question, focus, context).answer
+        answer = ask_focused(core, question.question, focus, context, context_optional=optional).answer
         took = time.perf_counter() - began
         answered[(question.article, question.question)] = answer
+        last = (question.question, answer)
         first = answer.citations[0].text if answer.citations else ""
         short = answer.short.text if answer.short is not None else ""
         hit = bot.add(question, answer.text, answer.abstained, took, short, first)
@@ -319,14 +329,20 @@ def select_questions(path: Path, articles: str | None = None, limit: int | None 
 
 
 def report(
-    core: ArticleQA, questions: list[Question], per_article: bool, dump: Path | None, by_style: bool
+    core: ArticleQA,
+    questions: list[Question],
+    per_article: bool,
+    dump: Path | None,
+    by_style: bool,
+    conversation: bool = False,
 ) -> str:
-    """Ask `questions` (progress on stderr), write every answer to `dump` as JSONL when
-    given, and return the table of the bot beside the baselines (and by style)."""
+    """Ask `questions` (progress on stderr; `conversation`: see evaluate), write every
+    answer to `dump` as JSONL when given, and return the table of the bot beside the
+    baselines (and by style)."""
     from tqdm import tqdm
 
     with tqdm(total=len(questions), unit="q", disable=None, file=sys.stderr) as bar:
-        tallies, records = evaluate(core, questions, per_article, lambda n: bar.update(1))
+        tallies, records = evaluate(core, questions, per_article, lambda n: bar.update(1), conversation)
     if dump:
         with dump.open("w") as handle:
             for record in records:

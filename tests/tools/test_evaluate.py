@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import ArticleQA
+from bot.engine import ArticleQA, follow_up_context
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 from tools.evaluate import (
@@ -74,3 +74,20 @@ def test_evaluate_runs_bot_and_baselines_side_by_side(settings: Settings) -> Non
     assert all(t.answerable == 2 for t in tallies[:3])
     assert tallies[1].hits == 2  # BM25 finds both sentences by their words
     assert len(records) == 2 and records[0].answer.features
+
+
+def test_a_conversation_reads_each_question_with_the_one_before(settings: Settings) -> None:
+    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0).core, FakeEmbedder())
+    core.open()
+    questions = [
+        Question("china-first-woman-spacewalk", "Which rocket launched the Shenzhou-13 spaceship?",
+                 ("Long March-2F",), False),
+        Question("china-first-woman-spacewalk", "and from where?", ("Jiuquan",), False),
+    ]  # fmt: skip
+    _, alone = evaluate(core, questions)
+    assert [r.context for r in alone] == ["", ""]
+    _, talk = evaluate(core, questions, conversation=True)
+    assert talk[0].context == ""
+    first = talk[0].answer
+    assert not first.abstained and "Long March-2F" in talk[1].context
+    assert talk[1].context == follow_up_context(questions[0].question, first)
