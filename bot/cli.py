@@ -307,8 +307,11 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
+    from bot.pins import answer_source
+
     iterator = iter(lines)
     context = earlier = ""
+    source: str | None = None  # the article the answer before came from
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -327,14 +330,14 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
         started = time.perf_counter()
         try:
             # Each question may follow up on the one before it: the core weighs both readings.
-            answer = core.ask(question, None, context, context_optional=True)
+            answer = core.ask(question, None, context, context_optional=True, context_article=source)
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
         if answer.features.get("followup") and not answer.abstained:
             print(f'(read as a follow-up to "{earlier}")')
-        context, earlier = follow_up_context(question, answer), question
+        context, earlier, source = follow_up_context(question, answer), question, answer_source(answer, None)
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
         if record is not None:
             record(question, answer, latency_ms)

@@ -209,6 +209,7 @@ class ArticleQA:
         context_optional: bool = False,
         *,
         again: bool = False,
+        context_article: str | None = None,
     ) -> Answer:
         """Answer `question`, from `article` alone when given (QuestionError if unknown).
 
@@ -221,11 +222,15 @@ class ArticleQA:
         reported as read with the one before.
         `again`: the same question asked a second time (of other articles), not counted
         again in `questions_answered`.
+        `context_article`: the article the earlier answer came from. A question about an
+        article itself that names no topic ("who wrote this", "link?") read with the
+        context means that article, and is then not read alone (where it would mean the
+        newest article).
         Raises QuestionError for an empty or too long question or an empty index, IndexUnusableError before
         the index is loaded.
         """
-        answer = self._ask(question, article, context)
-        if context and context_optional:
+        answer = self._ask(question, article, context, context_article if context else None)
+        if context and context_optional and not self._means_the_conversations(question, context_article):
             alone = self._ask(question, article, "")
             if alone.confidence >= answer.confidence or same_reply(alone, answer):
                 answer = alone
@@ -245,7 +250,17 @@ class ArticleQA:
             related=tuple(replace(c, label=labels.get(c.article, c.title)) for c in answer.related),
         )
 
-    def _ask(self, question: str, article: str | None, context: str) -> Answer:
+    def _means_the_conversations(self, question: str, context_article: str | None) -> bool:
+        """Whether `question` asks about "this" article (metadata, no topic named) and the
+        conversation's article, `context_article`, is indexed."""
+        live = self._live
+        if context_article is None or live is None or live.snapshot.article(context_article) is None:
+            return False
+        return metadata_field(question) is not None and not strip_metadata_words(question)
+
+    def _ask(
+        self, question: str, article: str | None, context: str, context_article: str | None = None
+    ) -> Answer:
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
@@ -260,7 +275,7 @@ class ArticleQA:
         field = metadata_field(cleaned)
         if field is None:
             return self._answer_from_text(cleaned, live, article_ids, context)
-        record = self._article_meant(cleaned, live, article_ids, context)
+        record = self._article_meant(cleaned, live, article_ids, context, context_article)
         if record is None:
             return Answer(cleaned, NOT_IN_ARTICLE, True, 0.0)
         answer = metadata_answer(cleaned, field, record)
@@ -287,17 +302,26 @@ class ArticleQA:
         return replace(answer, question=question)
 
     def _article_meant(
-        self, question: str, live: _Live, article_ids: set[str] | None, context: str
+        self,
+        question: str,
+        live: _Live,
+        article_ids: set[str] | None,
+        context: str,
+        context_article: str | None = None,
     ) -> ArticleRecord | None:
         """The article a question about an article itself is about: the one asked of, the
-        only one, the one the rest of the question (or the conversation) is about, else
-        the newest; None when retrieval finds none."""
+        only one, the conversation's (`context_article`) when the question names no topic,
+        the one the rest of the question (or the conversation) is about, else the newest;
+        None when retrieval finds none."""
         snapshot = live.snapshot
         if article_ids is not None:
             return snapshot.article(next(iter(article_ids)))
         if len(snapshot.articles) == 1:
             return snapshot.articles[0]
-        text = f"{context} {strip_metadata_words(question)}".strip()
+        topic = strip_metadata_words(question)
+        if not topic and context_article is not None and snapshot.article(context_article) is not None:
+            return snapshot.article(context_article)
+        text = f"{context} {topic}".strip()
         if not text:
             return snapshot.newest()
         retriever = live.answerer.retriever

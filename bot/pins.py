@@ -193,30 +193,36 @@ def ask_focused(
     focus: Focus | None,
     context: str = "",
     context_optional: bool = False,
+    context_article: str | None = None,
 ) -> FocusedAnswer:
     """Answer `question` from the focus article first, then, when it abstains, from all.
 
     The answer of all articles is kept only when it answers; otherwise the focus
     article's abstention is returned. A "named" focus is asked alone. A pin or
     follow-up focus on an article no longer in the index is ignored (`missing`).
-    `context` and `context_optional` go to `ArticleQA.ask`, which raises what it
+    `context`, `context_optional` and `context_article` go to `ArticleQA.ask`, which raises what it
     raises (QuestionError for a bad question, or a named article not indexed).
     Blocking: run it off the event loop.
     """
+
+    def ask(article: str | None, again: bool = False) -> Answer:
+        return core.ask(
+            question, article, context, context_optional, again=again, context_article=context_article
+        )
+
     if focus is not None and focus.reason == "named":
-        answer = core.ask(question, focus.article, context, context_optional=context_optional)
-        return FocusedAnswer(answer, focus, focus.article)
+        return FocusedAnswer(ask(focus.article), focus, focus.article)
     if focus is not None and core.snapshot.article(focus.article) is None:
         log.info("the %s article %r is no longer indexed; asking all articles", focus.reason, focus.article)
-        answer = core.ask(question, None, context, context_optional=context_optional)
+        answer = ask(None)
         return FocusedAnswer(answer, focus, answer_source(answer, None), missing=True)
     if focus is None:
-        answer = core.ask(question, None, context, context_optional=context_optional)
+        answer = ask(None)
         return FocusedAnswer(answer, None, answer_source(answer, None))
-    first = core.ask(question, focus.article, context, context_optional=context_optional)
+    first = ask(focus.article)
     if not first.abstained or len(core.snapshot.articles) < 2:
         return FocusedAnswer(first, focus, focus.article)
-    wider = core.ask(question, None, context, context_optional=context_optional, again=True)
+    wider = ask(None, again=True)
     source = answer_source(wider, None)
     if wider.abstained or source is None:
         return FocusedAnswer(first, focus, focus.article)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 import numpy as np
@@ -448,3 +448,34 @@ def test_eval_prints_the_bot_beside_the_baselines_on_a_scratch_index(
     assert "" in lines and lines[-1].startswith("| formal (1 + 0) |")
     assert json.loads(dump.read_text())["question"] == asked["question"]
     assert not (tmp_path / "index").exists()  # the operator's index is left alone
+
+
+def test_chat_reads_this_as_the_article_of_the_answer_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import run_chat
+    from bot.engine import ArticleQA
+    from bot.settings import Settings
+
+    class Recording(ArticleQA):
+        articles: ClassVar[list[str | None]] = []
+
+        def ask(self, question: str, *args: Any, **options: Any) -> Any:
+            self.articles.append(options.get("context_article"))
+            return super().ask(question, *args, **options)
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "china-first-woman-spacewalk.txt", corpus)
+    (corpus / "panda.txt").write_text(
+        "---\nurl: https://news.example.org/panda-cub\ndate: 2024-09-02\nauthor: Dana Whitfield\n---\n"
+        "Zoo celebrates the birth of a panda cub\n\nThe zoo's giant panda gave birth to a cub on Sunday.\n"
+    )
+    core = Recording(Settings(corpus_dir=corpus, index_dir=tmp_path / "index").core, FakeEmbedder())
+    core.open()
+    questions = ["when did the giant panda give birth", "who wrote this", "link?"]
+    asked = run_chat(core, questions, interactive=False)
+    out = capsys.readouterr().out
+    assert asked == 3
+    assert "Dana Whitfield" in out and "https://news.example.org/panda-cub" in out  # not the newest's
+    assert core.articles == [None, "panda", "panda"]  # the article each answer before came from

@@ -222,9 +222,10 @@ def evaluate(
         article = question.article if per_article and question.article in known else None
         context = ""
         focus = Focus(article, "named") if article is not None else None
-        optional = False
+        optional, context_article = False, None
         if conversation and last is not None and not question.previous:
             context, optional = follow_up_context(*last), True
+            context_article = answer_source(last[1], None)
         if question.previous:
             key = (question.article, question.previous)
             if key not in answered:
@@ -235,7 +236,7 @@ def evaluate(
             if article is None and source is not None:  # as the bot reads a reply to an answer
                 focus = Focus(source, "follow-up")
         began = time.perf_counter()
-        answer = ask_focused(core, question.question, focus, context, context_optional=optional).answer
+        answer = ask_focused(core, question.question, focus, context, optional, context_article).answer
         took = time.perf_counter() - began
         answered[(question.article, question.question)] = answer
         last = (question.question, answer)

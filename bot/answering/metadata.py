@@ -72,9 +72,10 @@ _FIELDS = [
 ]
 
 _FIELD_WORDS = re.compile(
-    r"\b(?:who|when|what|which|where|was|is|did|wrote|writes|written|authored|author|byline|writer|reporter|"
-    r"journalist|published|posted|publication|date|outlet|newspaper|paper|site|website|source|link|url|"
-    r"this|that|it|the|article|story|piece|post|from)\b",
+    r"\b(?:who|whos|when|what|whats|wat|wats|which|wich|where|was|is|did|come|out|wrote|writes|written|"
+    r"authored|author|byline|writer|reporter|reported|journalist|publish|published|posted|ran|publication|"
+    r"date|day|outlet|newspaper|paper|news|agency|site|website|source|link|url|this|that|it|the|a|an|"
+    r"article|story|piece|post|from|of|on|to|for|got|pls|plz|please)\b",
     re.I,
 )
 
@@ -115,7 +116,8 @@ def refers_by_pronoun(question: str) -> bool:
 def strip_metadata_words(question: str) -> str:
     """What is left of a metadata question when its question and field words go:
     the topic that says which article is meant ("who wrote the panda story" -> "panda")."""
-    return " ".join(_FIELD_WORDS.sub(" ", question).replace("?", " ").split())
+    left = _FIELD_WORDS.sub(" ", question).replace("?", " ").split()
+    return " ".join(w for w in left if sum(ch.isalnum() for ch in w) >= 2)  # not the "'s" of "who's"
 
 
 def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:

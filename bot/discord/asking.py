@@ -99,11 +99,13 @@ class AskingCog(QuestionCommands, name="Asking"):
         if not mentioned and follow_up is None:
             return
         context = follow_up.context if follow_up is not None else None
+        context_article = follow_up.article if follow_up is not None else None
         optional = False
         if context is None:  # perhaps the next question of a conversation
             earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
             if earlier is not None:
                 context, optional = follow_up_context(earlier.question, earlier.answer), True
+                context_article = earlier.article
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
@@ -126,7 +128,7 @@ class AskingCog(QuestionCommands, name="Asking"):
             else:
                 focus = await pinned_focus(self.bot, message.channel)
             focused = await asyncio.to_thread(
-                ask_focused, self.bot.core, question, focus, context or "", optional
+                ask_focused, self.bot.core, question, focus, context or "", optional, context_article
             )
             pages = answer_pages(focused.answer, note=focus_note(focused))
             sent = await reply_to_message(message, pages, self.bot.feedback_view)

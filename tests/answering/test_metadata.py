@@ -58,6 +58,9 @@ def test_questions_about_the_article_are_recognised(question: str, field: str | 
 def test_the_topic_is_what_remains() -> None:
     assert strip_metadata_words("who wrote the panda story?") == "panda"
     assert strip_metadata_words("when was this published") == ""
+    assert strip_metadata_words("wat outlet is this from") == ""  # chat spelling
+    assert strip_metadata_words("who's the author pls") == ""  # not the "'s"
+    assert strip_metadata_words("link to the EU story pls") == "EU"
 
 
 @pytest.fixture
@@ -95,6 +98,23 @@ def test_the_article_is_the_one_the_question_names(core: ArticleQA) -> None:
 def test_a_follow_up_asks_about_the_article_of_the_conversation(core: ArticleQA) -> None:
     answer = core.ask("when was it published", context="how much did the cub weigh 150 grams")
     assert answer.short is not None and answer.short.text == "2024-09-02"
+
+
+def test_this_after_an_answer_is_the_article_that_answer_came_from(core: ArticleQA) -> None:
+    """After "who wrote this" of the panda story, "link?" means that story, though the
+    context names no topic and the tram story is the newest."""
+    earlier = core.ask("who wrote this", article="panda")
+    assert earlier.citations[0].article == "panda"
+    context = "who wrote this Dana Whitfield"  # engine.follow_up_context
+    answer = core.ask("link?", None, context, context_optional=True, context_article="panda")
+    assert answer.short is not None and answer.short.text.endswith("/panda-cub")
+    alone = core.ask("link?")  # the newest article: the tram line's, added after the panda's date
+    assert alone.abstained and "tram line" in alone.text
+    unknown = core.ask("link?", None, context, context_optional=True)
+    gone = core.ask("link?", None, context, context_optional=True, context_article="no-such-article")
+    assert gone.text == unknown.text  # an article no longer indexed is no guide
+    named = core.ask("link to the tram story", None, context, context_optional=True, context_article="panda")
+    assert named.abstained and "tram line" in named.text  # a question that names its article
 
 
 def test_a_field_the_article_lacks_is_looked_for_in_that_article_only(tmp_path: Path) -> None:

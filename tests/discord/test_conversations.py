@@ -86,3 +86,36 @@ async def test_the_next_question_of_the_same_person_may_follow_up(
     _question, context, optional = asked(core)[1]
     assert optional and context.startswith(ROCKET_QUESTION)  # weighed with and without
     assert asked(core)[2] == ("and where from?", "", False)  # another person: no context
+
+
+PANDA = """---
+url: https://news.example.org/2024/09/02/panda-cub
+date: 2024-09-02
+author: Dana Whitfield
+---
+Zoo celebrates the birth of a panda cub
+
+The zoo's giant panda gave birth to a cub early on Sunday, keepers said.
+"""
+
+
+async def test_this_in_the_next_question_is_the_article_of_the_answer_before(
+    corpus: Path, bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+) -> None:
+    (corpus / "panda.txt").write_text(PANDA)
+    core = RecordingQA(bot_settings, fake_embedder)
+    core.open()
+    async with running(core, bot_settings, standin):
+        first = await standin.say(ALICE_ID, mention("when did the giant panda give birth"))
+        await answer_to(standin, first)
+        second = await standin.say(ALICE_ID, mention("who wrote this"))
+        author = await answer_to(standin, second)
+        # The context, "who wrote this Dana Whitfield", holds no word of the story's text.
+        third = await standin.say(ALICE_ID, mention("link?"))
+        link = await answer_to(standin, third)
+        other = await standin.say(MANNY_ID, mention("link?"))
+        newest = await answer_to(standin, other)
+    assert "Dana Whitfield" in author[0]["content"]
+    assert "https://news.example.org/2024/09/02/panda-cub" in link[0]["content"]
+    # Asked alone, "this" is the newest article: the seed article, which has no link.
+    assert "does not give its link" in newest[0]["content"] and "panda" not in newest[0]["content"]
