@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
-from bot.answering.metadata import metadata_answer, metadata_field, refers_by_pronoun, strip_metadata_words
+from bot.answering.metadata import (
+    fits_field,
+    metadata_answer,
+    metadata_field,
+    refers_by_pronoun,
+    strip_metadata_words,
+)
 from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig
 from bot.corpus import CorpusFolder
@@ -285,7 +291,11 @@ class ArticleQA:
             # did the council publish"): the article's text answers when it is more likely
             # right than not; else the metadata does, or the abstention that names the field.
             from_text = self._answer_from_text(cleaned, live, {record.id}, context)
-            if not from_text.abstained and from_text.confidence >= TEXT_OVER_METADATA:
+            if (
+                not from_text.abstained
+                and from_text.confidence >= TEXT_OVER_METADATA
+                and fits_field(field, from_text)  # not a person for "link?"
+            ):
                 return from_text
             if answer.abstained:
                 answer = replace(answer, related=from_text.related)

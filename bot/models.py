@@ -227,7 +227,9 @@ class Answer:
     """A reply to `question`: `text` is what is shown (the short answer, then the quoted
     sentences with their [n] marks), or NOT_IN_ARTICLE when `abstained`, with the closest
     passages in `related`. `confidence`: the chance (0…1) that the chosen sentence answers,
-    compared with the threshold to decide whether to abstain."""
+    compared with the threshold to decide whether to abstain. `about`: the article an
+    abstention is about when it names one ("The article … does not give its author"), so
+    that what follows it stays with that article; None otherwise."""
 
     question: str
     text: str
@@ -237,6 +239,7 @@ class Answer:
     related: tuple[Citation, ...] = ()  # closest passages when abstaining
     features: dict[str, float] = field(default_factory=dict, compare=False)  # of the best sentence
     short: ShortAnswer | None = None
+    about: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -181,10 +181,13 @@ class FocusedAnswer:
 
 def answer_source(answer: Answer, asked: str | None) -> str | None:
     """The article an answer came from: `asked` when the question was put to one
-    article, else the first citation's article (None for an abstention)."""
+    article, else the first citation's article, or for an abstention the article it
+    names (Answer.about; None for an abstention on all articles)."""
     if asked is not None:
         return asked
-    return answer.citations[0].article if answer.citations and not answer.abstained else None
+    if answer.abstained:
+        return answer.about
+    return answer.citations[0].article if answer.citations else None
 
 
 def ask_focused(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.answering.compose import cite
+from bot.answering.kinds import holds_kind
 from bot.models import Answer, ArticleRecord, ShortAnswer
 
 _REFERENCE = r"(?:this|that|it|(?:the|this|that) (?:[\w'-]+ ){0,3}?(?:article|story|piece|post|news))"
@@ -107,6 +108,23 @@ def metadata_field(question: str) -> str | None:
     return None
 
 
+_WEB_ADDRESS = re.compile(r"https?://\S|\bwww\.\S|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.I)
+
+
+def fits_field(field: str, answer: Answer) -> bool:
+    """Whether the exact answer of `answer` (one taken from an article's text) could be the
+    value of metadata `field`: a web address for "url", a date for "date" (kinds.py);
+    any answer for "author" and "source", whose values are names. False without one."""
+    if answer.short is None:
+        return False
+    text = answer.short.text
+    if field == "url":
+        return bool(_WEB_ADDRESS.search(text))
+    if field == "date":
+        return holds_kind("date", text, set())
+    return True
+
+
 def refers_by_pronoun(question: str) -> bool:
     """Whether a question about an article's metadata names the article only by "it" or "that"
     ("when was it published"), which after another question may mean what that one was about."""
@@ -127,7 +145,7 @@ def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
     label = _DESCRIBE[field]
     if not value:
         named = f" \u201c{record.title}\u201d" if record.title else ""
-        return Answer(question, f"The article{named} does not give its {label}.", True, 0.0)
+        return Answer(question, f"The article{named} does not give its {label}.", True, 0.0, about=record.id)
     citation = cite(1, record, 0, 0, 0, f"{label}: {value}", 1.0, metadata=field)
     short = ShortAnswer(value, record.id, 0, 0, field)
     return Answer(

@@ -116,6 +116,10 @@ def test_a_question_worded_as_one_about_the_article_that_its_text_answers(core: 
     assert_answers(core, "acc to which news agency", "Xinhua News Agency")  # whom it quotes
     first = core.ask("who posted the video")  # the seed article carries no outlet: the text answers
     assert_answers(core, "on what site", "Weibo", context=follow_up_context(first.question, first))
+    # A link the article lacks is no person of the text, however sure the reader is of one.
+    walk = core.ask("who walked in space with Wang Yaping?")
+    link = core.ask("link?", context=follow_up_context(walk.question, walk))
+    assert link.abstained and link.text.endswith("does not give its link.")
 
 
 def test_it_in_a_follow_up_is_what_the_conversation_is_about(

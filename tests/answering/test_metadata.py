@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.metadata import metadata_field, strip_metadata_words
+from bot.answering.metadata import fits_field, metadata_field, strip_metadata_words
 from bot.engine import ArticleQA
+from bot.models import Answer, ShortAnswer
+from bot.pins import answer_source
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 
@@ -115,6 +117,36 @@ def test_this_after_an_answer_is_the_article_that_answer_came_from(core: Article
     assert gone.text == unknown.text  # an article no longer indexed is no guide
     named = core.ask("link to the tram story", None, context, context_optional=True, context_article="panda")
     assert named.abstained and "tram line" in named.text  # a question that names its article
+
+
+def test_an_abstention_on_a_field_keeps_the_conversation_on_its_article(core: ArticleQA) -> None:
+    """"when was this published" after "the tram story does not give its author" is about
+    the tram story still, not the article the words of the context find."""
+    earlier = core.ask("who wrote the tram story")
+    assert earlier.abstained and earlier.about == "tram" and answer_source(earlier, None) == "tram"
+    answer = core.ask(
+        "when was this published", None, "who wrote this", context_optional=True, context_article="tram"
+    )
+    assert answer.abstained and "tram line" in answer.text and "publication date" in answer.text
+    assert core.ask("what is the tram line", article="tram").about is None  # not one about a field
+
+
+@pytest.mark.parametrize(
+    ("field", "short", "fits"),
+    [
+        ("url", "https://news.example.org/a", True),
+        ("url", "www.example.com", True),
+        ("url", "Zhai Zhigang", False),  # "link?" after "who walked in space with her?"
+        ("date", "Nov. 7", True),
+        ("date", "Zhai Zhigang", False),
+        ("source", "Weibo", True),  # "on what site" after "who posted the video"
+        ("author", "Dana Whitfield", True),
+    ],
+)
+def test_an_answer_from_the_text_must_be_of_the_fields_kind(field: str, short: str, fits: bool) -> None:
+    answer = Answer("q", short, False, 0.9, short=ShortAnswer(short, "a", 0, len(short)))
+    assert fits_field(field, answer) is fits
+    assert not fits_field(field, Answer("q", "a sentence", False, 0.9))  # no exact answer
 
 
 def test_a_field_the_article_lacks_is_looked_for_in_that_article_only(tmp_path: Path) -> None:
