@@ -197,13 +197,17 @@ def ask(
     With --previous, the earlier question is answered first (not printed) and each
     question is read with it and its answer, of the article that answer came from
     first, as the Discord bot reads a reply to an answer."""
-    single = questions[0] if len(questions) == 1 else None
-    for checked in (q for q in (previous, single) if q is not None):
-        # Fail fast, before loading the model, on a question that cannot be asked.
+    # Fail fast, before loading the model, on a question that cannot be asked.
+    if previous is not None:
         try:
-            check_question(checked, settings.max_question_chars)
+            check_question(previous, settings.max_question_chars)
         except QuestionError as exc:
-            _print_error(checked, exc, as_json)
+            raise click.BadParameter(str(exc), param_hint="--previous") from None
+    if len(questions) == 1:
+        try:
+            check_question(questions[0], settings.max_question_chars)
+        except QuestionError as exc:
+            _print_error(questions[0], exc, as_json)
             raise SystemExit(1) from None
     asked: Iterable[str] = questions or (line.rstrip("\n") for line in sys.stdin if line.strip())
     record = _question_recorder(settings) if log_questions else None
@@ -243,6 +247,8 @@ class _FollowUp:
         from bot.pins import answer_source
 
         earlier = core.ask(previous, article=article, again=True)
+        said = "the bot abstained" if earlier.abstained else f"answered {earlier.text.splitlines()[0][:120]}"
+        log.info('reading the questions as follow-ups to "%s" (%s)', previous, said)
         return cls(follow_up_context(previous, earlier), article, answer_source(earlier, article))
 
     def ask(self, core: ArticleQA, question: str) -> tuple[Answer, str | None]:
@@ -253,7 +259,7 @@ class _FollowUp:
             focus: Focus | None = Focus(self.article, "named")
         else:
             focus = Focus(self.source, "follow-up") if self.source is not None else None
-        focused = ask_focused(core, question, focus, self.context)
+        focused = ask_focused(core, question, focus, self.context, context_article=self.source)
         return focused.answer, focused.source
 
 

@@ -265,8 +265,8 @@ def test_ask_previous_reads_each_question_as_a_follow_up(folders: tuple[Path, Pa
 
 def test_ask_previous_that_cannot_be_asked_fails_before_loading_the_model() -> None:
     result = run("ask", "--json", "--previous", "  ", "and when?")
-    assert result.returncode == 1
-    assert json.loads(result.stdout) == {"question": "  ", "error": "the question is empty"}
+    assert result.returncode == 2 and result.stdout == ""  # a usage error: no question was asked
+    assert "Invalid value for --previous: the question is empty" in result.stderr
     assert "loading" not in result.stderr
 
 

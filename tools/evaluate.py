@@ -245,7 +245,8 @@ def evaluate(
         hit = bot.add(question, answer.text, answer.abstained, took, short, first)
         records.append(Record(question, answer, hit and not question.is_impossible, context))
 
-        retrieval_text = f"{context} {question.question}".strip()
+        # The baselines read a reply with its context, a question of a conversation alone.
+        retrieval_text = question.question if optional else f"{context} {question.question}".strip()
         began = time.perf_counter()
         vector = core.embedder.embed([retrieval_text])[0]
         embed_only.add(question, "", True, time.perf_counter() - began)
@@ -298,11 +299,13 @@ def render_table(tallies: list[Tally], latency: bool = True) -> str:
             lines.append(f"| {tally.name} |{blanks} {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
             continue
         baseline = tally.name.endswith("top sentence")
-        short = "– | –" if baseline else f"{r['short_hit']:.3f} | {r['short_f1']:.3f}"
+        answerable = tally.answerable > 0  # else "–" (a style with no such questions), not 0.000
+        short = "– | –" if baseline or not answerable else f"{r['short_hit']:.3f} | {r['short_f1']:.3f}"
+        hits = f"{r['first_hit']:.3f} | {r['answerable_hit']:.3f}" if answerable else "– | –"
+        abstained = f"{r['unanswerable_abstained']:.3f}" if tally.unanswerable else "–"
         line = (
-            f"| {tally.name} ({tally.answerable} + {tally.unanswerable}) | {short} | {r['first_hit']:.3f} | "
-            f"{r['answerable_hit']:.3f} | {r['unanswerable_abstained']:.3f} | {r['overall']:.3f} | "
-            f"{r['mean_chars']:.0f} |"
+            f"| {tally.name} ({tally.answerable} + {tally.unanswerable}) | {short} | {hits} | "
+            f"{abstained} | {r['overall']:.3f} | {r['mean_chars']:.0f} |"
         )
         if latency:
             line += f" {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"

@@ -14,6 +14,7 @@ from tools.evaluate import (
     evaluate,
     is_hit,
     load_questions,
+    render_table,
     squad_normalize,
     strip_markers,
     token_f1,
@@ -91,3 +92,15 @@ def test_a_conversation_reads_each_question_with_the_one_before(settings: Settin
     first = talk[0].answer
     assert not first.abstained and "Long March-2F" in talk[1].context
     assert talk[1].context == follow_up_context(questions[0].question, first)
+
+
+def test_a_row_without_unanswerable_questions_shows_no_abstention_figure() -> None:
+    tally = Tally("metadata")
+    question = Question("a", "who wrote this", ("Dana Whitfield",), False)
+    tally.add(question, "Dana Whitfield [1]", False, 0.0, short="Dana Whitfield", first="Dana Whitfield")
+    row = render_table([tally], latency=False).splitlines()[-1]
+    assert row == "| metadata (1 + 0) | 1.000 | 1.000 | 1.000 | 1.000 | – | 1.000 | 14 |"
+    empty = Tally("none answerable")
+    empty.add(Question("a", "q", (), True), "The article does not say.", True, 0.0)
+    row = render_table([empty], latency=False).splitlines()[-1]
+    assert row == "| none answerable (0 + 1) | – | – | – | – | 1.000 | 1.000 | 0 |"
