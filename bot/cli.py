@@ -310,11 +310,11 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     Not `interactive` (a file or a pipe), each answer comes after its question ("> …"). An
     answer (not an abstention) read with the question before it says so first. `record`:
     called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
+    from bot.pins import answer_source
+
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
-    from bot.pins import answer_source
-
     iterator = iter(lines)
     context = earlier = ""
     source: str | None = None  # the article the answer before came from

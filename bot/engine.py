@@ -236,7 +236,7 @@ class ArticleQA:
         the index is loaded.
         """
         answer = self._ask(question, article, context, context_article if context else None)
-        if context and context_optional and not self._means_the_conversations(question, context_article):
+        if context and context_optional and not self._of_conversation_article(question, context_article):
             alone = self._ask(question, article, "")
             if alone.confidence >= answer.confidence or same_reply(alone, answer):
                 answer = alone
@@ -256,7 +256,7 @@ class ArticleQA:
             related=tuple(replace(c, label=labels.get(c.article, c.title)) for c in answer.related),
         )
 
-    def _means_the_conversations(self, question: str, context_article: str | None) -> bool:
+    def _of_conversation_article(self, question: str, context_article: str | None) -> bool:
         """Whether `question` asks about "this" article (metadata, no topic named) and the
         conversation's article, `context_article`, is indexed."""
         live = self._live
