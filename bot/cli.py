@@ -226,7 +226,7 @@ def ask(
             _print_error(question, exc, as_json)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
-        _print_answer(answer, as_json)  # first: a failing database loses no answer
+        _print_answer(answer, as_json, previous)  # first: a failing database loses no answer
         if record is not None:
             record(question, answer, latency_ms, article=source, follow_up=follow_up is not None)
     if failures:
@@ -269,9 +269,12 @@ def _print_error(question: str, exc: Exception, as_json: bool) -> None:
     print(f"error: {exc}", file=sys.stderr)
 
 
-def _print_answer(answer: Answer, as_json: bool) -> None:
+def _print_answer(answer: Answer, as_json: bool, previous: str | None = None) -> None:
+    """`answer` as text, or as one JSON line (with "previous": the question it was read as a
+    follow-up to, when one was)."""
     if as_json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        data = answer.to_json() | ({"previous": previous} if previous else {})
+        print(json.dumps(data, ensure_ascii=False), flush=True)
     else:
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
 

@@ -258,9 +258,10 @@ def test_ask_previous_reads_each_question_as_a_follow_up(folders: tuple[Path, Pa
     assert followed.returncode == 0, followed.stderr
     answer = json.loads(followed.stdout)  # one line: the earlier question is not printed
     assert answer["short_answer"]["text"] == "Weibo" and not answer["abstained"]
+    assert answer["previous"] == "Who posted video of the spacewalk?"
     assert answer["citations"][0]["article"] == "china-first-woman-spacewalk"
     alone = json.loads(run(*common, "on what site").stdout)
-    assert alone["abstained"] and "outlet" in alone["answer"]
+    assert alone["abstained"] and "outlet" in alone["answer"] and "previous" not in alone
 
 
 def test_ask_previous_that_cannot_be_asked_fails_before_loading_the_model() -> None:
