@@ -253,12 +253,9 @@ class _FollowUp:
 
     def ask(self, core: ArticleQA, question: str) -> tuple[Answer, str | None]:
         """`question` read as a follow-up: the answer, and the article it was put to first."""
-        from bot.pins import Focus, ask_focused
+        from bot.pins import ask_focused, reply_focus
 
-        if self.article is not None:
-            focus: Focus | None = Focus(self.article, "named")
-        else:
-            focus = Focus(self.source, "follow-up") if self.source is not None else None
+        focus = reply_focus(self.article, self.source)
         focused = ask_focused(core, question, focus, self.context, context_article=self.source)
         return focused.answer, focused.source
 

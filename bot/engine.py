@@ -235,8 +235,9 @@ class ArticleQA:
         Raises QuestionError for an empty or too long question or an empty index, IndexUnusableError before
         the index is loaded.
         """
-        answer = self._ask(question, article, context, context_article if context else None)
-        if context and context_optional and not self._of_conversation_article(question, context_article):
+        meant = self._conversation_article(question, context_article) if context else None
+        answer = self._ask(question, article, context, meant)
+        if context and context_optional and meant is None:
             alone = self._ask(question, article, "")
             if alone.confidence >= answer.confidence or same_reply(alone, answer):
                 answer = alone
@@ -256,17 +257,18 @@ class ArticleQA:
             related=tuple(replace(c, label=labels.get(c.article, c.title)) for c in answer.related),
         )
 
-    def _of_conversation_article(self, question: str, context_article: str | None) -> bool:
-        """Whether `question` asks about "this" article (metadata, no topic named) and the
-        conversation's article, `context_article`, is indexed."""
+    def _conversation_article(self, question: str, context_article: str | None) -> str | None:
+        """`context_article` when `question` asks about "this" article (metadata, no topic
+        named) and that article is indexed; else None."""
         live = self._live
         if context_article is None or live is None or live.snapshot.article(context_article) is None:
-            return False
-        return metadata_field(question) is not None and not strip_metadata_words(question)
+            return None
+        if metadata_field(question) is None or strip_metadata_words(question):
+            return None
+        return context_article
 
-    def _ask(
-        self, question: str, article: str | None, context: str, context_article: str | None = None
-    ) -> Answer:
+    def _ask(self, question: str, article: str | None, context: str, meant: str | None = None) -> Answer:
+        """`meant`: the article a question about "this" article means (_conversation_article)."""
         cleaned = check_question(question, self.settings.max_question_chars)
         live = self._live
         if live is None:
@@ -281,7 +283,7 @@ class ArticleQA:
         field = metadata_field(cleaned)
         if field is None:
             return self._answer_from_text(cleaned, live, article_ids, context)
-        record = self._article_meant(cleaned, live, article_ids, context, context_article)
+        record = self._article_meant(cleaned, live, article_ids, context, meant)
         if record is None:
             return Answer(cleaned, NOT_IN_ARTICLE, True, 0.0)
         answer = metadata_answer(cleaned, field, record)
@@ -317,21 +319,21 @@ class ArticleQA:
         live: _Live,
         article_ids: set[str] | None,
         context: str,
-        context_article: str | None = None,
+        meant: str | None = None,
     ) -> ArticleRecord | None:
         """The article a question about an article itself is about: the one asked of, the
-        only one, the conversation's (`context_article`) when the question names no topic,
-        the one the rest of the question (or the conversation) is about, else the newest;
-        None when retrieval finds none."""
+        only one, the conversation's (`meant`: see _conversation_article), the one the rest
+        of the question (or the conversation) is about, else the newest; None when
+        retrieval finds none."""
         snapshot = live.snapshot
         if article_ids is not None:
             return snapshot.article(next(iter(article_ids)))
         if len(snapshot.articles) == 1:
             return snapshot.articles[0]
-        topic = strip_metadata_words(question)
-        if not topic and context_article is not None and snapshot.article(context_article) is not None:
-            return snapshot.article(context_article)
-        text = f"{context} {topic}".strip()
+        record = snapshot.article(meant) if meant is not None else None
+        if record is not None:
+            return record
+        text = f"{context} {strip_metadata_words(question)}".strip()
         if not text:
             return snapshot.newest()
         retriever = live.answerer.retriever

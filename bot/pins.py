@@ -190,6 +190,14 @@ def answer_source(answer: Answer, asked: str | None) -> str | None:
     return answer.citations[0].article if answer.citations else None
 
 
+def reply_focus(asked: str | None, source: str | None) -> Focus | None:
+    """The focus of a reply to an answer: the article the asker named (`asked`, alone),
+    else the article the answer came from (`source`, first; see answer_source), else none."""
+    if asked is not None:
+        return Focus(asked, "named")
+    return Focus(source, "follow-up") if source is not None else None
+
+
 def ask_focused(
     core: ArticleQA,
     question: str,

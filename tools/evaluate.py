@@ -23,7 +23,7 @@ import numpy as np
 from bot.engine import ArticleQA, follow_up_context
 from bot.errors import CommandError
 from bot.models import Answer
-from bot.pins import Focus, answer_source, ask_focused
+from bot.pins import answer_source, ask_focused, reply_focus
 
 MAX_ANSWER_CHARS = 400
 
@@ -221,7 +221,7 @@ def evaluate(
     for i, question in enumerate(questions):
         article = question.article if per_article and question.article in known else None
         context = ""
-        focus = Focus(article, "named") if article is not None else None
+        focus = reply_focus(article, None)
         optional, context_article = False, None
         if conversation and last is not None and not question.previous:
             context, optional = follow_up_context(*last), True
@@ -232,9 +232,7 @@ def evaluate(
                 answered[key] = core.ask(question.previous, article=article)
             earlier = answered[key]
             context = follow_up_context(question.previous, earlier)
-            source = answer_source(earlier, article)
-            if article is None and source is not None:  # as the bot reads a reply to an answer
-                focus = Focus(source, "follow-up")
+            focus = reply_focus(article, answer_source(earlier, article))  # as the bot reads a reply
         began = time.perf_counter()
         answer = ask_focused(core, question.question, focus, context, optional, context_article).answer
         took = time.perf_counter() - began

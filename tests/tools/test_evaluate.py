@@ -62,14 +62,20 @@ def test_load_questions_reports_bad_lines(tmp_path: Path) -> None:
         load_questions(path)
 
 
-def test_evaluate_runs_bot_and_baselines_side_by_side(settings: Settings) -> None:
-    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0).core, FakeEmbedder())
-    core.open()
-    questions = [
-        Question("china-first-woman-spacewalk", "Which rocket launched the Shenzhou-13 spaceship?",
-                 ("Long March-2F",), False),
-        Question("china-first-woman-spacewalk", "What probe landed on Mars?", ("Tianwen-1",), False),
-    ]  # fmt: skip
+SEED = "china-first-woman-spacewalk"
+ROCKET = Question(SEED, "Which rocket launched the Shenzhou-13 spaceship?", ("Long March-2F",), False)
+
+
+@pytest.fixture
+def core(settings: Settings) -> ArticleQA:
+    """The seed article's core with the fake embedder, no reader, answering whatever its confidence."""
+    qa = ArticleQA(settings.with_overrides(abstain_threshold=0.0).core, FakeEmbedder())
+    qa.open()
+    return qa
+
+
+def test_evaluate_runs_bot_and_baselines_side_by_side(core: ArticleQA) -> None:
+    questions = [ROCKET, Question(SEED, "What probe landed on Mars?", ("Tianwen-1",), False)]
     tallies, records = evaluate(core, questions)
     assert [t.name for t in tallies][:3] == ["article-bot", "BM25 top sentence", "dense top sentence"]
     assert all(t.answerable == 2 for t in tallies[:3])
@@ -77,14 +83,8 @@ def test_evaluate_runs_bot_and_baselines_side_by_side(settings: Settings) -> Non
     assert len(records) == 2 and records[0].answer.features
 
 
-def test_a_conversation_reads_each_question_with_the_one_before(settings: Settings) -> None:
-    core = ArticleQA(settings.with_overrides(abstain_threshold=0.0).core, FakeEmbedder())
-    core.open()
-    questions = [
-        Question("china-first-woman-spacewalk", "Which rocket launched the Shenzhou-13 spaceship?",
-                 ("Long March-2F",), False),
-        Question("china-first-woman-spacewalk", "and from where?", ("Jiuquan",), False),
-    ]  # fmt: skip
+def test_a_conversation_reads_each_question_with_the_one_before(core: ArticleQA) -> None:
+    questions = [ROCKET, Question(SEED, "and from where?", ("Jiuquan",), False)]
     _, alone = evaluate(core, questions)
     assert [r.context for r in alone] == ["", ""]
     _, talk = evaluate(core, questions, conversation=True)
