@@ -310,7 +310,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     Not `interactive` (a file or a pipe), each answer comes after its question ("> …"). An
     answer (not an abstention) read with the question before it says so first. `record`:
     called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
-    from bot.pins import answer_source
+    from bot.pins import answer_source, ask_focused, next_question_focus
 
     asked = 0
     if interactive:
@@ -318,6 +318,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     iterator = iter(lines)
     context = earlier = ""
     source: str | None = None  # the article the answer before came from
+    before: Answer | None = None  # the answer before
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -335,8 +336,10 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
             print(f"> {question}", flush=True)
         started = time.perf_counter()
         try:
-            # Each question may follow up on the one before it: the core weighs both readings.
-            answer = core.ask(question, None, context, context_optional=True, context_article=source)
+            # Each question may follow up on the one before it: the core weighs both readings,
+            # and the article of the answer before is asked first.
+            focus = next_question_focus(None, before, source) if before is not None else None
+            answer = ask_focused(core, question, focus, context, True, source).answer
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
@@ -344,6 +347,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
         if answer.features.get("followup") and not answer.abstained:
             print(f'(read as a follow-up to "{earlier}")')
         context, earlier, source = follow_up_context(question, answer), question, answer_source(answer, None)
+        before = answer
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
         if record is not None:
             record(question, answer, latency_ms)

@@ -451,6 +451,28 @@ def test_eval_prints_the_bot_beside_the_baselines_on_a_scratch_index(
     assert not (tmp_path / "index").exists()  # the operator's index is left alone
 
 
+def test_chat_asks_the_article_of_the_answer_before_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import run_chat
+    from bot.engine import ArticleQA
+    from bot.settings import Settings
+    from tests.test_pins import PAINTED, REOPEN, write_bridges
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_bridges(corpus)  # both say when their bridge reopens; only the Harbour one who painted it
+    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index").core, FakeEmbedder())
+    core.open()
+    assert run_chat(core, [REOPEN], interactive=False) == 1
+    alone = capsys.readouterr().out
+    assert "14 March" in alone.split("[1]")[0]  # asked first, of all articles: the Mill Bridge
+    assert run_chat(core, [PAINTED, REOPEN], interactive=False) == 2
+    painted, after = capsys.readouterr().out.split("> ")[1:]
+    assert "Mara Olsen" in painted
+    assert "2 June" in after and "14 March" not in after  # after the Harbour answer, the Harbour Bridge
+
+
 def test_chat_reads_this_as_the_article_of_the_answer_before(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from bot.db import Database, schema
 from bot.db.database import utcnow
-from bot.engine import ArticleQA
+from bot.engine import ArticleQA, follow_up_context
 from bot.errors import QuestionError
-from bot.pins import Focus, PinStore, ask_focused
+from bot.pins import Focus, PinStore, ask_focused, next_question_focus
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 
@@ -194,6 +194,22 @@ def test_a_named_article_is_asked_alone(bridges: ArticleQA) -> None:
     assert found.answer.abstained and not found.elsewhere and found.source == "mill-bridge"
     with pytest.raises(QuestionError, match="no article 'old-story'"):
         ask_focused(bridges, PAINTED, Focus("old-story", "named"))
+
+
+def test_a_next_question_goes_first_to_the_article_of_the_answer_before(bridges: ArticleQA) -> None:
+    before = ask_focused(bridges, PAINTED, None)
+    assert before.source == "harbour-bridge" and not before.answer.abstained
+    focus = next_question_focus(None, before.answer, before.source)
+    assert focus == Focus("harbour-bridge", "conversation")
+    context = follow_up_context(PAINTED, before.answer)
+    found = ask_focused(bridges, REOPEN, focus, context, True, before.source)
+    assert "2 June" in found.answer.text and "14 March" not in found.answer.text
+    # The channel's pin wins; after an abstention the next question goes to all articles.
+    pin = Focus("mill-bridge", "pin")
+    assert next_question_focus(pin, before.answer, before.source) is pin
+    ferries = ask_focused(bridges, "Who rebuilt the ferry terminal?", None).answer
+    assert ferries.abstained and next_question_focus(None, ferries, "harbour-bridge") is None
+    assert next_question_focus(None, before.answer, None) is None
 
 
 def test_the_pinned_article_first_with_the_real_model(

@@ -23,7 +23,7 @@ import numpy as np
 from bot.engine import ArticleQA, follow_up_context
 from bot.errors import CommandError
 from bot.models import Answer
-from bot.pins import answer_source, ask_focused, reply_focus
+from bot.pins import answer_source, ask_focused, next_question_focus, reply_focus
 
 MAX_ANSWER_CHARS = 400
 
@@ -195,8 +195,9 @@ def evaluate(
     to it as context, and of the article that answer came from first (bot/pins.py).
     With `conversation`, the questions are one person's messages in one channel, in
     the file's order: every other question is read both alone and with the question
-    before it and the bot's answer, the more confident reading kept, as the Discord bot
-    reads a person's next question (ArticleQA.ask's `context_optional`).
+    before it and the bot's answer, the more confident reading kept, and put to the
+    article of that answer first, as the Discord bot reads a person's next question
+    (ArticleQA.ask's `context_optional`, pins.next_question_focus).
     Returns the tallies (bot, BM25, dense, question embedding alone) and the bot's
     record of every question.
     """
@@ -226,6 +227,7 @@ def evaluate(
         if conversation and last is not None and not question.previous:
             context, optional = follow_up_context(*last), True
             context_article = answer_source(last[1], None)
+            focus = next_question_focus(focus, last[1], context_article)
         if question.previous:
             key = (question.article, question.previous)
             if key not in answered:

@@ -34,7 +34,7 @@ from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
 from bot.engine import check_question, follow_up_context
 from bot.errors import StorageError
-from bot.pins import Focus, FocusedAnswer, ask_focused
+from bot.pins import Focus, FocusedAnswer, ask_focused, next_question_focus
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -101,6 +101,7 @@ class AskingCog(QuestionCommands, name="Asking"):
         context = follow_up.context if follow_up is not None else None
         context_article = follow_up.article if follow_up is not None else None
         optional = False
+        earlier = None
         if context is None:  # perhaps the next question of a conversation
             earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
             if earlier is not None:
@@ -127,6 +128,8 @@ class AskingCog(QuestionCommands, name="Asking"):
                 focus: Focus | None = Focus(follow_up.article, "follow-up")
             else:
                 focus = await pinned_focus(self.bot, message.channel)
+                if earlier is not None:
+                    focus = next_question_focus(focus, earlier.answer, earlier.article)
             focused = await asyncio.to_thread(
                 ask_focused, self.bot.core, question, focus, context or "", optional, context_article
             )

@@ -179,8 +179,8 @@ def focus_note(focused: FocusedAnswer) -> str:
             f"-# The article pinned to this channel ({pinned}) is no longer indexed; "
             "answered from all articles."
         )
-    if not focused.elsewhere or not focused.answer.citations:
-        return ""
+    if not focused.elsewhere or not focused.answer.citations or focused.focus.reason == "conversation":
+        return ""  # a next question that is about another story needs no note
     name = md(clip(one_line(focused.answer.citations[0].name), 200))
     which = "The pinned article" if focused.focus.reason == "pin" else "The article of the earlier answer"
     return f"*{which} does not say; from {name}:*"

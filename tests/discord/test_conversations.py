@@ -10,6 +10,7 @@ from bot.settings import Settings
 from tests.discord.harness import ROCKET_QUESTION, RecordingQA, answer_to, mention, running
 from tests.fakes import FakeEmbedder
 from tests.standin import ALICE_ID, MANNY_ID, DiscordStandIn
+from tests.test_pins import PAINTED, REOPEN, write_bridges
 
 
 async def test_reply_to_an_answer_is_a_follow_up(
@@ -86,6 +87,25 @@ async def test_the_next_question_of_the_same_person_may_follow_up(
     _question, context, optional = asked(core)[1]
     assert optional and context.startswith(ROCKET_QUESTION)  # weighed with and without
     assert asked(core)[2] == ("and where from?", "", False)  # another person: no context
+
+
+async def test_the_next_question_goes_first_to_the_article_of_the_answer_before(
+    corpus: Path, bot_settings: Settings, fake_embedder: FakeEmbedder, standin: DiscordStandIn
+) -> None:
+    write_bridges(corpus)  # both say when their bridge reopens; only the Harbour one who painted it
+    core = RecordingQA(bot_settings, fake_embedder)
+    core.open()
+    async with running(core, bot_settings, standin):
+        first = await standin.say(ALICE_ID, mention(PAINTED))
+        painted = await answer_to(standin, first)
+        second = await standin.say(ALICE_ID, mention(REOPEN))
+        harbour = await answer_to(standin, second)
+        other = await standin.say(MANNY_ID, mention(REOPEN))
+        alone = await answer_to(standin, other)
+    assert "Mara Olsen" in painted[0]["content"]
+    assert "2 June" in harbour[0]["content"] and "14 March" not in harbour[0]["content"]
+    assert "does not say" not in harbour[0]["content"]  # no note about the focus article
+    assert "14 March" in alone[0]["content"]  # another person's question goes to all articles
 
 
 PANDA = """---

@@ -106,9 +106,17 @@ async def test_a_pinned_channel_answers_from_its_article(
     back = await ask_by_mention(standin, REOPEN)
     assert back.startswith("The Mill Bridge over the River Avon will reopen to traffic on 14 March")
 
-    # The log records the article each question was put to.
+    # The log records the article each question was put to first; the last, a next question
+    # after an answer from the Mill Bridge story, went to that story first.
     await eventually(lambda: len(logged_articles(bot)) == 6)
-    assert logged_articles(bot) == [None, "harbour-bridge", "harbour-bridge", None, "mill-bridge", None]
+    assert logged_articles(bot) == [
+        None,
+        "harbour-bridge",
+        "harbour-bridge",
+        None,
+        "mill-bridge",
+        "mill-bridge",
+    ]
 
 
 def pinned_at(bot: ArticleBot) -> int:
@@ -280,6 +288,8 @@ def test_the_note_names_the_article_that_answered() -> None:
     assert focus_note(FocusedAnswer(answer, Focus("mill", "pin"), "mill")) == ""
     assert focus_note(FocusedAnswer(answer, None, "other")) == ""
     assert focus_note(FocusedAnswer(answer, Focus("gone", "follow-up"), "other", missing=True)) == ""
+    # A next question about another story than the answer before is nothing to remark on.
+    assert focus_note(FocusedAnswer(answer, Focus("mill", "conversation"), "other", elsewhere=True)) == ""
 
 
 def test_the_note_keeps_the_answer_within_discord_limits() -> None:
