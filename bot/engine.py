@@ -21,6 +21,8 @@ from bot.answering.metadata import (
     refers_by_pronoun,
     strip_metadata_words,
 )
+from bot.answering.confidence import article_coverages
+from bot.answering.question import Question
 from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig
 from bot.corpus import CorpusFolder
@@ -244,6 +246,18 @@ class ArticleQA:
         if not again:
             self.questions_answered += 1
         return self._labelled(answer)
+
+    def holds_most_of(self, question: str, article: str) -> bool:
+        """Whether `article` holds as large an idf share of `question`'s words (as read:
+        see _expanded) as any other indexed article; False when it is not indexed.
+        Raises IndexUnusableError before the index is loaded."""
+        expanded, live = self._as_read(question)
+        position = live.snapshot.position(article)
+        if position is None:
+            return False
+        retriever = live.answerer.retriever
+        shares = article_coverages(retriever, Question.analyse(expanded, retriever))
+        return bool(shares[position] >= shares.max() - 1e-9)
 
     def _labelled(self, answer: Answer) -> Answer:
         """The answer with each citation naming its article so look-alikes are told apart."""

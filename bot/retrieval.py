@@ -291,6 +291,15 @@ class LexicalIndex:
             np.add.at(out, mine, self._term_scores(term, part.tf[hit], part.lengths[mine]))
         return out
 
+    def rows_with(self, term: int) -> np.ndarray:
+        """The rows (int64, ascending) that hold token id `term`; empty for an unknown id."""
+        if not 0 <= term < len(self.df) or not self.df[term]:
+            return np.zeros(0, dtype=np.int64)
+        if self._postings is not None:
+            ptr, docs, _tf = self._postings
+            return np.sort(docs[ptr[term] : ptr[term + 1]]).astype(np.int64)
+        return np.unique(self.bags.owners()[self.bags.terms == term]).astype(np.int64)
+
     def terms(self, start: int, stop: int | None = None) -> np.ndarray:
         """The distinct token ids of rows start … stop - 1 (just `start` without `stop`)."""
         stop = start + 1 if stop is None else stop

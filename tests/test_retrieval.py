@@ -114,6 +114,17 @@ def test_top_within_keeps_the_order_of_the_full_ranking() -> None:
     assert index.top(tokens, len(texts), within) == [(i, s) for i, s in everything if within[i]]
 
 
+@pytest.mark.parametrize("by_term", [True, False])
+def test_rows_with_a_token_are_the_rows_that_hold_it(by_term: bool) -> None:
+    texts = ["the rocket launched", "a rocket and a rocket", "no such word", "rockets again"]
+    words: dict[str, int] = {}
+    index = LexicalIndex(Bags.of(tokenize(texts), words), words, by_term=by_term)
+    rocket = words[tokenize(["rocket"])[0][0]]
+    assert index.rows_with(rocket).tolist() == [0, 1, 3]  # "rockets" stems to "rocket"
+    assert index.rows_with(rocket).dtype == np.int64
+    assert index.rows_with(-1).tolist() == [] and index.rows_with(len(words) + 5).tolist() == []
+
+
 def _snapshot(records: list[ArticleRecord]) -> IndexSnapshot:
     embedder = FakeEmbedder()
     chunks = embedder.embed([c.embedding_text() for r in records for c in r.chunks])

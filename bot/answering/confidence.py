@@ -12,6 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answering.features import ScoredSentence
 from bot.answering.kinds import QUANTITY_KINDS, holds_kind
 from bot.answering.quantities import holds_quantity
@@ -132,6 +134,19 @@ def reader_features(question: Question, candidate: ScoredSentence, reading: Read
         "kind": has_kind,
         "qwords": min(question.word_count, 20) / 10.0,
     }
+
+
+def article_coverages(retriever: HybridRetriever, question: Question) -> np.ndarray:
+    """The idf share (0…1) of the question's tokens that each indexed article's text
+    holds: float64 of shape (articles,), in the snapshot's article order."""
+    snapshot = retriever.snapshot
+    shares = np.zeros(len(snapshot.articles))
+    for token, weight in question.weights.items():
+        rows = retriever.sentences.rows_with(question.term_ids[token])
+        if len(rows):
+            owners = np.searchsorted(snapshot.sentence_offset, rows, side="right") - 1
+            shares[np.unique(owners)] += weight
+    return shares / (sum(question.weights.values()) or 1.0)
 
 
 def coverage_features(
