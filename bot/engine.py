@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
+from bot.answering.confidence import article_coverages
 from bot.answering.metadata import (
     fits_field,
     metadata_answer,
@@ -21,7 +22,6 @@ from bot.answering.metadata import (
     refers_by_pronoun,
     strip_metadata_words,
 )
-from bot.answering.confidence import article_coverages
 from bot.answering.question import Question
 from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig

@@ -215,7 +215,9 @@ def test_a_next_question_goes_first_to_the_article_of_the_answer_before(bridges:
 def test_a_next_question_whose_words_another_article_holds_goes_to_all(bridges: ArticleQA) -> None:
     assert bridges.holds_most_of(REOPEN, "mill-bridge") and bridges.holds_most_of(REOPEN, "harbour-bridge")
     cables = "When were the rusted steel cables replaced?"  # words of the Mill story only
-    assert not bridges.holds_most_of(cables, "harbour-bridge") and bridges.holds_most_of(cables, "mill-bridge")
+    assert not bridges.holds_most_of(cables, "harbour-bridge") and bridges.holds_most_of(
+        cables, "mill-bridge"
+    )
     assert not bridges.holds_most_of(REOPEN, "old-story")
     found = ask_focused(bridges, cables, Focus("harbour-bridge", "conversation"))
     assert found.focus is None and found.source == "mill-bridge" and not found.elsewhere
