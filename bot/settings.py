@@ -206,7 +206,8 @@ class Settings(BaseSettings):
             raise ValueError("LOG_RETENTION_DAYS must be a number of days, 0 (keep) or more")
         if not 1 <= self.feed_poll_minutes <= MAX_FEED_POLL_MINUTES:
             raise ValueError(
-                f"FEED_POLL_MINUTES must be a number of minutes from 1 to {MAX_FEED_POLL_MINUTES:,} (a year)"
+                "FEED_POLL_MINUTES must be a number of minutes from 1 "
+                f"to {MAX_FEED_POLL_MINUTES:,} (a year)"
             )
         problem = database_url_problem(self.reveal_database_url())
         if problem is not None:

@@ -73,8 +73,7 @@ class PostgresServer:
     def create_database(self) -> str:
         """A new empty database; its URL."""
         name = "t" + uuid.uuid4().hex[:12]
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as connection:
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

@@ -54,9 +54,7 @@ def test_ask_and_chat_log_only_when_asked(
     assert code == 0, err
     rows = logged(tmp_path)
     assert [r.question for r in rows] == [
-        "Which rocket launched the Shenzhou-13 spaceship?",
-        "who walked in space?",
-        "and when?",
+        "Which rocket launched the Shenzhou-13 spaceship?", "who walked in space?", "and when?"
     ]
     assert all(r.source == "cli" and r.user_hash is None and r.latency_ms > 0 for r in rows)
     assert "Long March-2F" in rows[0].answer

@@ -179,12 +179,8 @@ class QuestionLog:
             old_votes = connection.execute(sa.delete(schema.votes).where(schema.votes.c.voted_at < cutoff))
             old = connection.execute(sa.delete(schema.questions).where(schema.questions.c.asked_at < cutoff))
         if old.rowcount or old_votes.rowcount:
-            log.info(
-                "question log: deleted %d questions and %d votes older than %d days",
-                old.rowcount,
-                old_votes.rowcount,
-                days,
-            )
+            log.info("question log: deleted %d questions and %d votes older than %d days",
+                     old.rowcount, old_votes.rowcount, days)
         return old.rowcount, old_votes.rowcount
 
     def forget_user(self, user_id: int | str) -> tuple[int, int]:

@@ -51,7 +51,6 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
-
 metadata = MetaData()
 
 # Settings kept with the data, e.g. the salt of the user hashes (`salt`) and which

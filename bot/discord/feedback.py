@@ -60,7 +60,9 @@ class AnswerMemory:
         return self._items.get(message_id)
 
 
-def vote_of(vote: str, user_id: int, message: discord.Message | None, known: AnsweredQuestion | None) -> Vote:
+def vote_of(
+    vote: str, user_id: int, message: discord.Message | None, known: AnsweredQuestion | None
+) -> Vote:
     """The `vote` ("up" or "down") by `user_id` on `message`, with the question and answer
     it is about: from `known`, else what the message itself shows (sent before a restart)."""
     if known is not None:

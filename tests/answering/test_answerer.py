@@ -123,9 +123,7 @@ def test_a_question_worded_as_one_about_the_article_that_its_text_answers(core: 
 
 
 def test_it_in_a_follow_up_is_what_the_conversation_is_about(
-    real_embedder,
-    real_reader,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    real_embedder, real_reader, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

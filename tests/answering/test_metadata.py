@@ -120,7 +120,7 @@ def test_this_after_an_answer_is_the_article_that_answer_came_from(core: Article
 
 
 def test_an_abstention_on_a_field_keeps_the_conversation_on_its_article(core: ArticleQA) -> None:
-    """ "when was this published" after "the tram story does not give its author" is about
+    """"when was this published" after "the tram story does not give its author" is about
     the tram story still, not the article the words of the context find."""
     earlier = core.ask("who wrote the tram story")
     assert earlier.abstained and earlier.about == "tram" and answer_source(earlier, None) == "tram"

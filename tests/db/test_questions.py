@@ -29,9 +29,8 @@ def rows(db: Database, table: sa.Table) -> list[sa.Row[tuple[object, ...]]]:
 
 def test_a_question_is_logged_with_its_answer_and_citations(database: Database) -> None:
     log = QuestionLog(database)
-    asked = AskedQuestion(
-        "which rocket?", answered(), 84.5, guild_id=1, channel_id=2, thread_id=3, user_id=99, follow_up=True
-    )
+    asked = AskedQuestion("which rocket?", answered(), 84.5, guild_id=1, channel_id=2, thread_id=3,
+                          user_id=99, follow_up=True)
     question_id = log.record(asked, [501, 502])
     [row] = rows(database, schema.questions)
     assert row.id == question_id and row.question == "which rocket?" and row.short_answer == "Long March-2F"
@@ -44,9 +43,8 @@ def test_a_question_is_logged_with_its_answer_and_citations(database: Database) 
 
 
 def test_an_abstention_keeps_its_closest_passages(database: Database) -> None:
-    QuestionLog(database).record(
-        AskedQuestion("how much did it cost", answered(abstained=True), 30.0, source="cli")
-    )
+    QuestionLog(database).record(AskedQuestion("how much did it cost", answered(abstained=True), 30.0,
+                                               source="cli"))
     [row] = rows(database, schema.questions)
     assert row.abstained and row.user_hash is None and row.source == "cli"
     [closest] = rows(database, schema.citations)
@@ -87,15 +85,8 @@ def test_old_rows_expire_and_a_user_can_be_forgotten(database: Database) -> None
 def test_the_feedback_file_is_imported_once(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "feedback.jsonl"
     lines = [
-        {
-            "time": "2026-11-01T10:00:00+00:00",
-            "vote": "up",
-            "user_id": "7",
-            "message_id": "9",
-            "question": "who?",
-            "answer": "Wang Yaping",
-            "abstained": False,
-        },
+        {"time": "2026-11-01T10:00:00+00:00", "vote": "up", "user_id": "7", "message_id": "9",
+         "question": "who?", "answer": "Wang Yaping", "abstained": False},
         {"time": "2026-11-02T10:00:00", "vote": "down", "user_id": "8", "message_id": "9"},
         {"vote": "sideways"},
     ]

@@ -66,18 +66,9 @@ async def test_the_old_feedback_file_is_imported_once(
     core: ArticleQA, bot_settings: Settings, standin: DiscordStandIn, tmp_path: Path
 ) -> None:
     when = datetime.now(timezone.utc) - timedelta(days=3)  # within LOG_RETENTION_DAYS
-    old = {
-        "time": when.isoformat(timespec="seconds"),
-        "vote": "down",
-        "user_id": str(ALICE_ID),
-        "message_id": "77",
-        "channel_id": str(CHANNEL_ID),
-        "guild_id": str(GUILD_ID),
-        "question": "who?",
-        "answer": "nobody",
-        "abstained": False,
-        "citations": [],
-    }
+    old = {"time": when.isoformat(timespec="seconds"), "vote": "down", "user_id": str(ALICE_ID),
+           "message_id": "77", "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
+           "question": "who?", "answer": "nobody", "abstained": False, "citations": []}
     bot_settings.feedback_log.write_text(json.dumps(old) + "\nnot json\n", encoding="utf-8")
     async with running(core, bot_settings, standin) as bot:
         [vote] = rows(bot, schema.votes)
