@@ -316,9 +316,7 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
     iterator = iter(lines)
-    context = earlier = ""
-    source: str | None = None  # the article the answer before came from
-    before: Answer | None = None  # the answer before
+    earlier: tuple[str, Answer] | None = None  # the question before and its answer
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -336,18 +334,21 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
             print(f"> {question}", flush=True)
         started = time.perf_counter()
         try:
-            # Each question may follow up on the one before it: the core weighs both readings,
-            # and the article of the answer before is asked first.
-            focus = next_question_focus(None, before, source) if before is not None else None
-            answer = ask_focused(core, question, focus, context, True, source).answer
+            if earlier is None:
+                answer = core.ask(question)
+            else:
+                # It may follow up on the one before: the core weighs both readings, and the
+                # article of the answer before is asked first.
+                source = answer_source(earlier[1], None)
+                focus = next_question_focus(None, earlier[1], source)
+                answer = ask_focused(core, question, focus, follow_up_context(*earlier), True, source).answer
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
         if answer.features.get("followup") and not answer.abstained:
-            print(f'(read as a follow-up to "{earlier}")')
-        context, earlier, source = follow_up_context(question, answer), question, answer_source(answer, None)
-        before = answer
+            print(f'(read as a follow-up to "{earlier[0] if earlier else ""}")')
+        earlier = (question, answer)
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
         if record is not None:
             record(question, answer, latency_ms)
