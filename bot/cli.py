@@ -29,7 +29,7 @@ from bot.answering import ConfidenceModel
 from bot.answering.reader import Reader
 from bot.chunking import ChunkingConfig
 from bot.embedding import Embedder, SentenceTransformerEmbedder
-from bot.engine import ArticleQA, check_question, follow_up_context
+from bot.engine import ArticleQA, check_question
 from bot.errors import (
     CommandError,
     CorpusError,
@@ -46,6 +46,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.feeds import FeedList
+    from bot.pins import Earlier
 
 log = logging.getLogger("bot")
 
@@ -212,15 +213,18 @@ def ask(
     asked: Iterable[str] = questions or (line.rstrip("\n") for line in sys.stdin if line.strip())
     record = _question_recorder(settings) if log_questions else None
     core = runtime.core(settings)
-    follow_up = _FollowUp.of(core, previous, article) if previous else None
+    from bot.pins import ask_follow_up
+
+    earlier = _answer_previous(core, previous, article) if previous else None
     failures = 0
     for question in asked:
         started = time.perf_counter()
         try:
-            if follow_up is None:
+            if earlier is None:
                 answer, source = core.ask(question, article=article), article
             else:
-                answer, source = follow_up.ask(core, question)
+                focused = ask_follow_up(core, question, earlier, article)
+                answer, source = focused.answer, focused.asked
         except QuestionError as exc:
             failures += 1
             _print_error(question, exc, as_json)
@@ -228,36 +232,20 @@ def ask(
         latency_ms = (time.perf_counter() - started) * 1000
         _print_answer(answer, as_json, previous)  # first: a failing database loses no answer
         if record is not None:
-            record(question, answer, latency_ms, article=source, follow_up=follow_up is not None)
+            record(question, answer, latency_ms, article=source, follow_up=earlier is not None)
     if failures:
         raise SystemExit(1)
 
 
-@dataclass(frozen=True)
-class _FollowUp:
-    """An earlier question and the bot's answer to it, which later questions follow up on."""
+def _answer_previous(core: ArticleQA, previous: str, article: str | None) -> Earlier:
+    """`previous` answered first (not printed), for the questions that follow up on it
+    (QuestionError as ArticleQA.ask raises it)."""
+    from bot.pins import Earlier, answer_source
 
-    context: str  # engine.follow_up_context
-    article: str | None  # asked of this article only (--article)
-    source: str | None  # the article the earlier answer came from
-
-    @classmethod
-    def of(cls, core: ArticleQA, previous: str, article: str | None) -> _FollowUp:
-        """The earlier question answered (QuestionError as ArticleQA.ask raises it)."""
-        from bot.pins import answer_source
-
-        earlier = core.ask(previous, article=article, again=True)
-        said = "the bot abstained" if earlier.abstained else f"answered {earlier.text.splitlines()[0][:120]}"
-        log.info('reading the questions as follow-ups to "%s" (%s)', previous, said)
-        return cls(follow_up_context(previous, earlier), article, answer_source(earlier, article))
-
-    def ask(self, core: ArticleQA, question: str) -> tuple[Answer, str | None]:
-        """`question` read as a follow-up: the answer, and the article it was put to first."""
-        from bot.pins import ask_focused, reply_focus
-
-        focus = reply_focus(self.article, self.source)
-        focused = ask_focused(core, question, focus, self.context, context_article=self.source)
-        return focused.answer, focused.source
+    answer = core.ask(previous, article=article, again=True)
+    said = "the bot abstained" if answer.abstained else f"answered {answer.text.splitlines()[0][:120]}"
+    log.info('reading the questions as follow-ups to "%s" (%s)', previous, said)
+    return Earlier(previous, answer, answer_source(answer, article))
 
 
 def _print_error(question: str, exc: Exception, as_json: bool) -> None:
@@ -310,13 +298,13 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
     Not `interactive` (a file or a pipe), each answer comes after its question ("> …"). An
     answer (not an abstention) read with the question before it says so first. `record`:
     called with each (question, answer, latency in ms) to log it (`_question_recorder`)."""
-    from bot.pins import answer_source, ask_focused, next_question_focus
+    from bot.pins import Earlier, ask_next
 
     asked = 0
     if interactive:
         print("Ask a question about the articles (Ctrl-D to quit).", file=sys.stderr)
     iterator = iter(lines)
-    earlier: tuple[str, Answer] | None = None  # the question before and its answer
+    earlier: Earlier | None = None  # the question before and its answer
     while True:
         if interactive:
             print("> ", end="", flush=True, file=sys.stderr)
@@ -334,21 +322,17 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
             print(f"> {question}", flush=True)
         started = time.perf_counter()
         try:
-            if earlier is None:
-                answer = core.ask(question)
-            else:
-                # It may follow up on the one before: the core weighs both readings, and the
-                # article of the answer before is asked first.
-                source = answer_source(earlier[1], None)
-                focus = next_question_focus(None, earlier[1], source)
-                answer = ask_focused(core, question, focus, follow_up_context(*earlier), True, source).answer
+            # It may follow up on the one before: the core weighs both readings, and the
+            # article of the answer before is asked first.
+            focused = ask_next(core, question, earlier)
         except QuestionError as exc:
             print(f"error: {exc}", flush=True)
             continue
         latency_ms = (time.perf_counter() - started) * 1000
+        answer = focused.answer
         if answer.features.get("followup") and not answer.abstained:
-            print(f'(read as a follow-up to "{earlier[0] if earlier else ""}")')
-        earlier = (question, answer)
+            print(f'(read as a follow-up to "{earlier.question if earlier else ""}")')
+        earlier = Earlier.of(question, focused)
         print(render_answer(answer, terminal_width()), end="\n\n", flush=True)
         if record is not None:
             record(question, answer, latency_ms)

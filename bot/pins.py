@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db import schema
 from bot.db.database import Database, utcnow
-from bot.engine import ArticleQA
+from bot.engine import ArticleQA, follow_up_context
 from bot.models import Answer
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,58 @@ def next_question_focus(pinned: Focus | None, earlier: Answer, earlier_article: 
     if earlier.abstained or earlier_article is None:
         return None
     return Focus(earlier_article, "conversation")
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A question asked before and the bot's answer to it, which a later question may follow
+    up on. `article`: the article that answer came from (FocusedAnswer.source: the one it
+    was put to, else its first citation's; None for an abstention on all articles)."""
+
+    question: str
+    answer: Answer
+    article: str | None
+
+    @classmethod
+    def of(cls, question: str, focused: FocusedAnswer) -> Earlier:
+        """`question` and what ask_focused (or ask_next) answered it with."""
+        return cls(question, focused.answer, focused.source)
+
+    @property
+    def context(self) -> str:
+        """What a later question is read with (engine.follow_up_context)."""
+        return follow_up_context(self.question, self.answer)
+
+
+def ask_next(
+    core: ArticleQA, question: str, earlier: Earlier | None, pinned: Focus | None = None
+) -> FocusedAnswer:
+    """Answer a person's next question in a channel (Discord, the terminal chat, `eval
+    --conversation`): one that may or may not follow up on their question before.
+
+    With `earlier` (that question and its answer; None when there is none or it is too
+    old), `question` is read both alone and with it, the more confident reading kept
+    (ArticleQA.ask's `context_optional`), and put first to the focus next_question_focus
+    gives: `pinned` (the channel's pin or a named article), else the article of the answer
+    before. Without it, `question` is put to `pinned` first, else to all articles.
+    Raises what ask_focused raises. Blocking: run it off the event loop.
+    """
+    if earlier is None:
+        return ask_focused(core, question, pinned)
+    focus = next_question_focus(pinned, earlier.answer, earlier.article)
+    return ask_focused(core, question, focus, earlier.context, True, earlier.article)
+
+
+def ask_follow_up(
+    core: ArticleQA, question: str, earlier: Earlier, asked: str | None = None
+) -> FocusedAnswer:
+    """Answer `question` as surely following up on `earlier` (a reply to its answer, `ask
+    --previous`, a follow-up row of `eval`): read with it, and put to `asked` alone when
+    given (the asker named an article), else first to the article of the answer before
+    (reply_focus). Raises what ask_focused raises. Blocking: run it off the event loop.
+    """
+    focus = reply_focus(asked, earlier.article)
+    return ask_focused(core, question, focus, earlier.context, False, earlier.article)
 
 
 def ask_focused(

@@ -14,7 +14,7 @@ from bot.db import Database, schema
 from bot.db.database import utcnow
 from bot.engine import ArticleQA, follow_up_context
 from bot.errors import QuestionError
-from bot.pins import Focus, PinStore, ask_focused, next_question_focus
+from bot.pins import Earlier, Focus, PinStore, ask_focused, ask_follow_up, ask_next, next_question_focus
 from bot.settings import Settings
 from tests.fakes import FakeEmbedder
 
@@ -201,15 +201,30 @@ def test_a_next_question_goes_first_to_the_article_of_the_answer_before(bridges:
     assert before.source == "harbour-bridge" and not before.answer.abstained
     focus = next_question_focus(None, before.answer, before.source)
     assert focus == Focus("harbour-bridge", "conversation")
-    context = follow_up_context(PAINTED, before.answer)
-    found = ask_focused(bridges, REOPEN, focus, context, True, before.source)
+    earlier = Earlier.of(PAINTED, before)
+    assert earlier.context == follow_up_context(PAINTED, before.answer)
+    found = ask_next(bridges, REOPEN, earlier)
+    assert found.focus == focus and found.source == "harbour-bridge"
     assert "2 June" in found.answer.text and "14 March" not in found.answer.text
+    # Asked with no question before, it goes to all articles; with one, a pin wins.
+    assert ask_next(bridges, REOPEN, None).focus is None
+    assert ask_next(bridges, REOPEN, earlier, Focus("mill-bridge", "pin")).source == "mill-bridge"
     # The channel's pin wins; after an abstention the next question goes to all articles.
     pin = Focus("mill-bridge", "pin")
     assert next_question_focus(pin, before.answer, before.source) is pin
     ferries = ask_focused(bridges, "Who rebuilt the ferry terminal?", None).answer
     assert ferries.abstained and next_question_focus(None, ferries, "harbour-bridge") is None
     assert next_question_focus(None, before.answer, None) is None
+
+
+def test_a_follow_up_goes_first_to_the_article_of_the_answer_it_follows(bridges: ArticleQA) -> None:
+    earlier = Earlier.of(PAINTED, ask_focused(bridges, PAINTED, None))
+    found = ask_follow_up(bridges, REOPEN, earlier)
+    assert found.focus == Focus("harbour-bridge", "follow-up") and found.asked == "harbour-bridge"
+    assert "2 June" in found.answer.text and "14 March" not in found.answer.text
+    # An article the asker named is asked alone.
+    named = ask_follow_up(bridges, REOPEN, earlier, "mill-bridge")
+    assert named.focus == Focus("mill-bridge", "named") and "14 March" in named.answer.text
 
 
 def test_a_next_question_whose_words_another_article_holds_goes_to_all(bridges: ArticleQA) -> None:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import ArticleQA, follow_up_context
+from bot.engine import ArticleQA
 from bot.errors import CommandError
 from bot.models import Answer
-from bot.pins import answer_source, ask_focused, next_question_focus, reply_focus
+from bot.pins import Earlier, answer_source, ask_follow_up, ask_next, reply_focus
 
 MAX_ANSWER_CHARS = 400
 
@@ -192,12 +192,12 @@ def evaluate(
 
     A follow-up (a question with `previous`) is asked as the Discord bot reads a reply
     to an answer: after its earlier question, with that question and the bot's answer
-    to it as context, and of the article that answer came from first (bot/pins.py).
+    to it as context, and of the article that answer came from first (pins.ask_follow_up).
     With `conversation`, the questions are one person's messages in one channel, in
     the file's order: every other question is read both alone and with the question
     before it and the bot's answer, the more confident reading kept, and put to the
     article of that answer first, as the Discord bot reads a person's next question
-    (ArticleQA.ask's `context_optional`, pins.next_question_focus).
+    (pins.ask_next).
     Returns the tallies (bot, BM25, dense, question embedding alone) and the bot's
     record of every question.
     """
@@ -218,35 +218,35 @@ def evaluate(
     sentence_texts = [s.text for r in snapshot.articles for s in r.sentences]
     answered: dict[tuple[str, str], Answer] = {}
     records = []
-    last: tuple[str, Answer] | None = None  # the question before, and the bot's answer
+    last: Earlier | None = None  # the question before, and the bot's answer
     for i, question in enumerate(questions):
         article = question.article if per_article and question.article in known else None
-        context = ""
-        focus = reply_focus(article, None)
-        optional, context_article = False, None
-        if conversation and last is not None and not question.previous:
-            context, optional = follow_up_context(*last), True
-            context_article = answer_source(last[1], None)
-            focus = next_question_focus(focus, last[1], context_article)
+        earlier, follows = None, False  # the question this one is read with; surely?
         if question.previous:
             key = (question.article, question.previous)
             if key not in answered:
                 answered[key] = core.ask(question.previous, article=article)
-            earlier = answered[key]
-            context = follow_up_context(question.previous, earlier)
-            focus = reply_focus(article, answer_source(earlier, article))  # as the bot reads a reply
+            before = answered[key]
+            earlier, follows = Earlier(question.previous, before, answer_source(before, article)), True
+        elif conversation:
+            earlier = last
+        context = earlier.context if earlier is not None else ""
         began = time.perf_counter()
-        answer = ask_focused(core, question.question, focus, context, optional, context_article).answer
+        if earlier is not None and follows:  # as the bot reads a reply to an answer
+            focused = ask_follow_up(core, question.question, earlier, article)
+        else:  # --per-article: each question put to its own article alone
+            focused = ask_next(core, question.question, earlier, reply_focus(article, None))
         took = time.perf_counter() - began
+        answer = focused.answer
         answered[(question.article, question.question)] = answer
-        last = (question.question, answer)
+        last = Earlier.of(question.question, focused)
         first = answer.citations[0].text if answer.citations else ""
         short = answer.short.text if answer.short is not None else ""
         hit = bot.add(question, answer.text, answer.abstained, took, short, first)
         records.append(Record(question, answer, hit and not question.is_impossible, context))
 
         # The baselines read a reply with its context, a question of a conversation alone.
-        retrieval_text = question.question if optional else f"{context} {question.question}".strip()
+        retrieval_text = f"{context} {question.question}".strip() if follows else question.question
         began = time.perf_counter()
         vector = core.embedder.embed([retrieval_text])[0]
         embed_only.add(question, "", True, time.perf_counter() - began)

@@ -34,7 +34,7 @@ from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
 from bot.engine import check_question, follow_up_context
 from bot.errors import StorageError
-from bot.pins import Focus, FocusedAnswer, ask_focused, next_question_focus
+from bot.pins import Earlier, Focus, FocusedAnswer, ask_focused, ask_next
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -98,15 +98,6 @@ class AskingCog(QuestionCommands, name="Asking"):
         mentioned = bool(roles) or any(user.id == me.id for user in message.mentions)
         if not mentioned and follow_up is None:
             return
-        context = follow_up.context if follow_up is not None else None
-        context_article = follow_up.article if follow_up is not None else None
-        optional = False
-        earlier = None
-        if context is None:  # perhaps the next question of a conversation
-            earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
-            if earlier is not None:
-                context, optional = follow_up_context(earlier.question, earlier.answer), True
-                context_article = earlier.article
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
@@ -124,20 +115,23 @@ class AskingCog(QuestionCommands, name="Asking"):
             return
         started = time.perf_counter()
         async with message.channel.typing():
-            if follow_up is not None and follow_up.article is not None:
-                focus: Focus | None = Focus(follow_up.article, "follow-up")
-            else:
-                focus = await pinned_focus(self.bot, message.channel)
-                if earlier is not None:
-                    focus = next_question_focus(focus, earlier.answer, earlier.article)
-            focused = await asyncio.to_thread(
-                ask_focused, self.bot.core, question, focus, context or "", optional, context_article
-            )
+            if follow_up is not None:  # a reply or a thread: surely a follow-up
+                if follow_up.article is not None:
+                    focus: Focus | None = Focus(follow_up.article, "follow-up")
+                else:
+                    focus = await pinned_focus(self.bot, message.channel)
+                focused = await asyncio.to_thread(
+                    ask_focused, self.bot.core, question, focus, follow_up.context, False, follow_up.article
+                )
+            else:  # perhaps the next question of a conversation
+                pinned = await pinned_focus(self.bot, message.channel)
+                last = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
+                earlier = Earlier(last.question, last.answer, last.article) if last is not None else None
+                focused = await asyncio.to_thread(ask_next, self.bot.core, question, earlier, pinned)
             pages = answer_pages(focused.answer, note=focus_note(focused))
             sent = await reply_to_message(message, pages, self.bot.feedback_view)
         where = where_asked(message.guild, message.channel, message.author.id)
-        certain = context is not None and not optional  # a reply or a thread: surely a follow-up
-        await self._keep(question, focused, started, where, sent, message.channel.id, certain)
+        await self._keep(question, focused, started, where, sent, message.channel.id, follow_up is not None)
 
     def _follow_up(self, message: discord.Message, bot_id: int) -> FollowUp | None:
         """The earlier question and answer, and its article, when `message` replies to an
