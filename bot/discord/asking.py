@@ -98,6 +98,10 @@ class AskingCog(QuestionCommands, name="Asking"):
         mentioned = bool(roles) or any(user.id == me.id for user in message.mentions)
         if not mentioned and follow_up is None:
             return
+        earlier = None  # perhaps the next question of a conversation, as it stood when this came
+        if follow_up is None:
+            last = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
+            earlier = Earlier(last.question, last.answer, last.article) if last is not None else None
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
@@ -125,8 +129,6 @@ class AskingCog(QuestionCommands, name="Asking"):
                 )
             else:  # perhaps the next question of a conversation
                 pinned = await pinned_focus(self.bot, message.channel)
-                last = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
-                earlier = Earlier(last.question, last.answer, last.article) if last is not None else None
                 focused = await asyncio.to_thread(ask_next, self.bot.core, question, earlier, pinned)
             pages = answer_pages(focused.answer, note=focus_note(focused))
             sent = await reply_to_message(message, pages, self.bot.feedback_view)
