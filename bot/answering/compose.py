@@ -150,6 +150,7 @@ _HEAD_NOUN = re.compile(
     r"(?:(?:kind|kinds|type|types|sort|sorts) of\s+)?([a-z][\w-]*)",
     re.I,
 )
+_PARTICIPLE = re.compile(r"\w(?:ing|ed)$", re.I)
 _NAME_OF = re.compile(
     r"\bnames? of (?:the |a |an |this |that |these |those |its |their )?([a-z][\w\s-]*)", re.I
 )
@@ -185,8 +186,11 @@ def head_noun(question: str) -> str | None:
     named = _NAME_OF.search(question)
     if named is not None:  # "the name of the mars rover": the phrase's last content word
         phrase: list[str] = []  # before a stop word ("the rover on mars", "the man who …")
-        for word in named.group(1).split():
+        words = named.group(1).split()
+        for i, word in enumerate(words):
             tokens = tokenize([word])[0]
+            if phrase and i + 1 < len(words) and _PARTICIPLE.search(word):
+                break  # or before a participle with words after it ("the rover exploring mars")
             if tokens and len(phrase) < 3:
                 phrase.append(tokens[0])
             elif phrase:

@@ -89,6 +89,9 @@ def test_head_noun_is_the_thing_a_which_or_how_many_question_names() -> None:
     assert head_noun("what is the name of the rover on mars") == "rover"
     assert head_noun("names of the two astronauts?") == "astronaut"
     assert head_noun("what was the name of the man who designed it") == "man"
+    assert head_noun("What is the name of the rover exploring Mars?") == "rover"
+    assert head_noun("name of the man arrested on monday") == "man"
+    assert head_noun("what is the name of the office building") == "build"  # a noun in -ing
 
 
 def test_a_span_standing_before_or_ending_with_the_head_noun_comes_first() -> None:
