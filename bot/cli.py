@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+ECHO_CHARS = 300  # the chat's transcript shows at most this much of a question it reads from a pipe
 NOISY_LOGGERS = ("sentence_transformers", "httpx", "faiss", "bm25s", "transformers", "alembic")
 
 
@@ -215,9 +216,13 @@ def ask(
     core = runtime.core(settings)
     from bot.pins import ask_follow_up
 
+    if article is not None and core.snapshot.article(article) is None:
+        hint = "`python -m bot list` shows the ids of the articles"
+        raise click.BadParameter(f"no article {article!r} in the index; {hint}", param_hint="--article")
     earlier = _answer_previous(core, previous, article) if previous else None
-    failures = 0
+    failures = count = 0
     for question in asked:
+        count += 1
         started = time.perf_counter()
         try:
             if earlier is None:
@@ -233,6 +238,8 @@ def ask(
         _print_answer(answer, as_json, previous)  # first: a failing database loses no answer
         if record is not None:
             record(question, answer, latency_ms, article=source, follow_up=earlier is not None)
+    if not count:
+        raise click.UsageError("no question: give one as an argument, or one per line of standard input")
     if failures:
         raise SystemExit(1)
 
@@ -319,7 +326,8 @@ def run_chat(core: ArticleQA, lines: Iterable[str], interactive: bool, record: R
             break
         asked += 1
         if not interactive:  # read from a file or a pipe: the transcript shows the question
-            print(f"> {question}", flush=True)
+            shown = question if len(question) <= ECHO_CHARS else f"{question[:ECHO_CHARS]}…"
+            print(f"> {shown}", flush=True)
         started = time.perf_counter()
         try:
             # It may follow up on the one before: the core weighs both readings, and the

@@ -502,3 +502,33 @@ def test_chat_reads_this_as_the_article_of_the_answer_before(
     assert asked == 3
     assert "Dana Whitfield" in out and "https://news.example.org/panda-cub" in out  # not the newest's
     assert core.articles == [None, "panda", "panda"]  # the article each answer before came from
+
+
+def test_ask_without_a_question_or_with_an_unknown_article_says_how_to_ask(
+    in_process: Callable[..., tuple[int, str, str]],
+) -> None:
+    code, out, err = in_process("ask")  # nothing on standard input either
+    assert code == 2 and out == "" and "no question: give one as an argument" in err
+    code, out, err = in_process("ask", "--article", "nosuch", "Who walked in space?")
+    assert code == 2 and out == ""
+    assert "no article 'nosuch' in the index" in err and "`python -m bot list` shows the ids" in err
+    code, out, _ = in_process("ask", "--article", "china-first-woman-spacewalk", "Who walked in space?")
+    assert code == 0 and "[1]" in out
+
+
+def test_chat_shows_the_start_of_a_long_question_it_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import ECHO_CHARS, run_chat
+    from bot.engine import ArticleQA
+    from bot.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "china-first-woman-spacewalk.txt", corpus)
+    core = ArticleQA(Settings(corpus_dir=corpus, index_dir=tmp_path / "index").core, FakeEmbedder())
+    core.open()
+    assert run_chat(core, ["why " * 1500], interactive=False) == 1
+    echo, error = capsys.readouterr().out.splitlines()[:2]
+    assert echo == "> " + ("why " * 1500)[:ECHO_CHARS] + "…"
+    assert error == "error: the question is 5,999 characters; the limit is 1,000"
