@@ -313,7 +313,9 @@ class ArticleQA:
                 and fits_field(field, from_text)  # not a person for "link?"
             ):
                 return from_text
-            if answer.abstained:
+            if answer.abstained and strip_metadata_words(cleaned):
+                # Passages on the question's topic ("on what site was the video posted"); a
+                # question with none ("who wrote this") has no further reading.
                 answer = replace(answer, related=from_text.related)
         return answer
 

@@ -161,3 +161,6 @@ def test_a_field_the_article_lacks_is_looked_for_in_that_article_only(tmp_path: 
     answer = qa.ask("who wrote the tram story")
     assert answer.abstained and "tram line" in answer.text and "Gomez" not in answer.text
     assert answer.related and {c.article for c in answer.related} == {"tram"}  # further reading, of it
+    # Of "this" article, with no topic named, no passage is further reading.
+    bare = qa.ask("who wrote this", article="tram")
+    assert bare.abstained and "tram line" in bare.text and bare.related == ()
