@@ -212,10 +212,10 @@ def ask(
             _print_error(questions[0], exc, as_json)
             raise SystemExit(1) from None
     asked: Iterable[str] = questions or (line.rstrip("\n") for line in sys.stdin if line.strip())
-    record = _question_recorder(settings) if log_questions else None
-    core = runtime.core(settings)
     from bot.pins import ask_follow_up
 
+    record = _question_recorder(settings) if log_questions else None
+    core = runtime.core(settings)
     if article is not None and core.snapshot.article(article) is None:
         hint = "`python -m bot list` shows the ids of the articles"
         raise click.BadParameter(f"no article {article!r} in the index; {hint}", param_hint="--article")

@@ -234,7 +234,7 @@ def evaluate(
         began = time.perf_counter()
         if earlier is not None and follows:  # as the bot reads a reply to an answer
             focused = ask_follow_up(core, question.question, earlier, article)
-        else:  # --per-article: each question put to its own article alone
+        else:  # alone, or as the next question of a conversation (--per-article: of its article)
             focused = ask_next(core, question.question, earlier, reply_focus(article, None))
         took = time.perf_counter() - began
         answer = focused.answer
