@@ -235,7 +235,7 @@ class Earlier:
 
     question: str
     answer: Answer
-    article: str | None
+    article: str | None = None
 
     @classmethod
     def of(cls, question: str, focused: FocusedAnswer) -> Earlier:

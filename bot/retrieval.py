@@ -298,7 +298,9 @@ class LexicalIndex:
         if self._postings is not None:
             ptr, docs, _tf = self._postings
             return np.sort(docs[ptr[term] : ptr[term + 1]]).astype(np.int64)
-        return np.unique(self.bags.owners()[self.bags.terms == term]).astype(np.int64)
+        # Without postings: the entries of the token, and the rows they fall in (bags.ptr).
+        held = np.flatnonzero(self.bags.terms == term)
+        return np.unique(np.searchsorted(self.bags.ptr, held, side="right") - 1).astype(np.int64)
 
     def terms(self, start: int, stop: int | None = None) -> np.ndarray:
         """The distinct token ids of rows start … stop - 1 (just `start` without `stop`)."""

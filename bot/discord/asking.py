@@ -32,9 +32,9 @@ from bot.discord.errors import NO_MENTIONS
 from bot.discord.feedback import AnsweredQuestion
 from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
-from bot.engine import check_question, follow_up_context
+from bot.engine import check_question
 from bot.errors import StorageError
-from bot.pins import Earlier, Focus, FocusedAnswer, ask_focused, ask_next
+from bot.pins import Focus, FocusedAnswer, ask_focused, ask_next
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -100,8 +100,7 @@ class AskingCog(QuestionCommands, name="Asking"):
             return
         earlier = None  # perhaps the next question of a conversation, as it stood when this came
         if follow_up is None:
-            last = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
-            earlier = Earlier(last.question, last.answer, last.article) if last is not None else None
+            earlier = self.bot.conversations.last(message.channel.id, message.author.id, FOLLOW_UP_SECONDS)
         if not channel_allowed(self.bot.settings, message.channel):
             log.debug("ignoring a question in channel %s (not in ALLOWED_CHANNEL_IDS)", message.channel.id)
             return
@@ -146,7 +145,7 @@ class AskingCog(QuestionCommands, name="Asking"):
         if reference is not None and reference.message_id is not None:
             known = self.bot.answers.get(reference.message_id)
             if known is not None:
-                return FollowUp(follow_up_context(known.question, known.answer), known.article)
+                return FollowUp(known.context, known.article)
             resolved = reference.resolved
             if isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
                 context = context_from_message(resolved.content)
@@ -157,7 +156,7 @@ class AskingCog(QuestionCommands, name="Asking"):
             known = self.bot.conversations.last(message.channel.id) or root
             if known is not None:
                 article = (root.article if root is not None else None) or known.article
-                return FollowUp(follow_up_context(known.question, known.answer), article)
+                return FollowUp(known.context, article)
         return None
 
     # ---- /ask -------------------------------------------------------------------------

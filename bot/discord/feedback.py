@@ -19,7 +19,7 @@ import discord
 
 from bot.db.questions import QuestionLog, Vote
 from bot.discord.errors import NO_MENTIONS, answer_interaction_error
-from bot.models import Answer
+from bot.pins import Earlier
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,13 @@ VOTE_DOWN = "article-bot:feedback:down"
 
 
 @dataclass(frozen=True)
-class AnsweredQuestion:
-    """A question as the core was asked it, and the answer it gave; `question_id`: its
-    row in the question log (None when not logged). `article`: the article the answer came
-    from (the one asked, or the first citation's when all were asked; None for an abstention
-    on all articles): follow-ups to this answer are put to it first."""
+class AnsweredQuestion(Earlier):
+    """A question as the core was asked it, and the answer it gave, as a later question
+    reads it (pins.Earlier: `article`, the article the answer came from, is where
+    follow-ups to it are put first); `question_id`: its row in the question log (None when
+    not logged)."""
 
-    question: str
-    answer: Answer
     question_id: int | None = None
-    article: str | None = None
 
 
 class AnswerMemory:
