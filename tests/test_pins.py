@@ -227,6 +227,29 @@ def test_a_follow_up_goes_first_to_the_article_of_the_answer_it_follows(bridges:
     assert named.focus == Focus("mill-bridge", "named") and "14 March" in named.answer.text
 
 
+def test_a_follow_up_stays_with_its_story_unless_another_holds_more_of_its_words(
+    settings: Settings, corpus: Path, fake_embedder: FakeEmbedder
+) -> None:
+    # The Mill story mentions green paint too, but not who painted the bridge green.
+    mural = "A mural was painted on its green railings by local children.\n"
+    (corpus / "mill-bridge.txt").write_text(MILL + mural, encoding="utf-8")
+    (corpus / "harbour-bridge.txt").write_text(HARBOUR, encoding="utf-8")
+    core = ArticleQA(settings.core, fake_embedder)
+    core.open()
+    assert core.holds_most_of(PAINTED, "mill-bridge")
+    found = ask_focused(core, PAINTED, Focus("mill-bridge", "follow-up"))
+    # Not the Harbour Bridge's painter: the follow-up is about the Mill Bridge.
+    assert found.answer.abstained and "Mara Olsen" not in found.answer.text
+    assert found.source == "mill-bridge" and not found.elsewhere
+    # A pin, or a next question that may be about another story, still looks further.
+    pinned = ask_focused(core, PAINTED, Focus("mill-bridge", "pin"))
+    assert pinned.elsewhere and "Mara Olsen" in pinned.answer.text
+    # A follow-up with words only the other story holds goes there.
+    assert not core.holds_most_of("Who is Mara Olsen?", "mill-bridge")
+    olsen = ask_focused(core, "When did the artist Mara Olsen paint it?", Focus("mill-bridge", "follow-up"))
+    assert olsen.elsewhere and olsen.source == "harbour-bridge" and "1998" in olsen.answer.text
+
+
 def test_a_next_question_whose_words_another_article_holds_goes_to_all(bridges: ArticleQA) -> None:
     assert bridges.holds_most_of(REOPEN, "mill-bridge") and bridges.holds_most_of(REOPEN, "harbour-bridge")
     cables = "When were the rusted steel cables replaced?"  # words of the Mill story only
