@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import load_article, parse_article
+from bot.articles import language_name, load_article, other_language, parse_article
 from bot.errors import ArticleError
+from tests.conftest import ROOT
 
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "china-first-woman-spacewalk.txt"
 
@@ -261,6 +262,30 @@ def test_boilerplate_lines_of_news_pages_are_dropped() -> None:
 )
 def test_the_language_is_detected(text: str, language: str) -> None:
     assert parse_article(f"Title\n\n{text}\n".encode(), "a.txt", "a").language == language
+
+
+def test_a_question_is_read_as_in_another_language_only_when_it_surely_is() -> None:
+    asked = [json.loads(line) for line in (ROOT / "tests" / "data" / "languages" / "questions.jsonl").open()]
+    english = [
+        json.loads(line)["question"] for line in (ROOT / "tests" / "data" / "seed_questions.jsonl").open()
+    ]
+    english += [
+        "how long r they up there",
+        "near wat desert",
+        "who is zhai zhigang",
+        "wats the mars probe calld",
+    ]
+    assert [q for q in english if other_language(q, {"en"})] == []
+    # Written in another script than English articles': always; asked of their own language: never.
+    for q in asked:
+        if q["lang"] != "es":
+            assert other_language(q["question"], {"en"}) is not None, q["question"]
+        assert other_language(q["question"], {q["lang"]}) is None, q["question"]
+        assert other_language(q["question"], {"en", q["lang"]}) is None, q["question"]
+    # In Latin script, only when py3langid is sure: a few words and names leave it unsure.
+    assert other_language("¿Quién es el director deportivo del club?", {"en"}) == "es"
+    assert other_language("¿Cuántos goles marcó Ferreyra la temporada pasada?", {"en"}) is None
+    assert language_name("ru") == "Russian" and language_name("qqq") == "qqq"
 
 
 def test_front_matter_names_the_language() -> None:

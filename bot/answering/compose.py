@@ -8,7 +8,7 @@ the exact place (article, paragraph, character offsets) it quotes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from bot.answering.confidence import ReadSentence
@@ -16,6 +16,7 @@ from bot.answering.features import ScoredSentence
 from bot.answering.kinds import asks_for, holds_kind
 from bot.answering.quantities import asked_quantity, quantity_spans
 from bot.answering.question import Question
+from bot.articles import language_name
 from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
 from bot.retrieval import PassageHit, abbreviations, tokenize
 
@@ -59,6 +60,21 @@ def abstention(
 ) -> Answer:
     """NOT_IN_ARTICLE, with the passages offered instead."""
     return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related, features or {})
+
+
+def other_language_abstention(question: str, languages: Collection[str]) -> Answer:
+    """The abstention on a question in a language none of the articles is in
+    (articles.other_language): which language(s) the articles are in, `languages` being
+    their ISO 639-1 codes, instead of NOT_IN_ARTICLE, which would claim the articles were
+    read for it; no related reading (the question was not understood)."""
+    names = sorted({language_name(code) for code in languages}) or ["English"]
+    if len(names) == 1:
+        name = names[0]
+        text = f"The articles are in {name}, and this question does not look like {name}: ask in {name}."
+    else:
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        text = f"The articles are in {listed}, and this question looks like none of them: ask in one of them."
+    return Answer(question, text, True, 0.0)
 
 
 def related(snapshot: IndexSnapshot, hits: Sequence[PassageHit], limit: int = 3) -> tuple[Citation, ...]:

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from bot.answering import NOT_IN_ARTICLE
 from bot.engine import ArticleQA
 from bot.settings import Settings
 from tests.conftest import ROOT, SEED_ARTICLE
@@ -62,3 +63,25 @@ def test_english_questions_beside_other_languages_still_get_the_reader(core: Art
     answer = core.ask("Which rocket launched the Shenzhou-13 spaceship?")
     assert not answer.abstained and "Long March-2F rocket" in answer.citations[0].text
     assert answer.short is not None  # a span the reader found: the English path
+
+
+def test_a_question_in_a_language_no_article_is_in_is_told_so(settings: Settings, fake_embedder) -> None:
+    qa = ArticleQA(settings.core, fake_embedder)  # the seed article alone: English
+    qa.open()
+    told = "The articles are in English, and this question does not look like English: ask in English."
+    for question in ["Кто вышел в открытый космос вместе с Ван Япин?", "王亚平和谁一起出舱？"]:
+        answer = qa.ask(question)
+        assert answer.abstained and answer.text == told and answer.related == ()
+    # A casual English question the article does not answer keeps the usual abstention.
+    answer = qa.ask("wats the capital of france")
+    assert answer.abstained and answer.text == NOT_IN_ARTICLE
+
+
+@pytest.mark.model
+def test_english_articles_name_their_language_to_a_question_in_another(core: ArticleQA) -> None:
+    # With articles in six languages, a question in a seventh is told all six.
+    answer = core.ask("왕야핑은 누구입니까? 그녀는 우주에서 무엇을 했습니까?")
+    assert answer.abstained and answer.text == (
+        "The articles are in Arabic, Chinese, English, Greek, Russian and Spanish,"
+        " and this question looks like none of them: ask in one of them."
+    )
