@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles import language_name, load_article, other_language, parse_article
+from bot.articles import in_other_script, language_name, load_article, parse_article
 from bot.errors import ArticleError
 from tests.conftest import ROOT
 
@@ -264,27 +264,22 @@ def test_the_language_is_detected(text: str, language: str) -> None:
     assert parse_article(f"Title\n\n{text}\n".encode(), "a.txt", "a").language == language
 
 
-def test_a_question_is_read_as_in_another_language_only_when_it_surely_is() -> None:
+def test_a_question_is_read_as_in_another_script_only_when_it_surely_is() -> None:
     asked = [json.loads(line) for line in (ROOT / "tests" / "data" / "languages" / "questions.jsonl").open()]
     english = [
         json.loads(line)["question"] for line in (ROOT / "tests" / "data" / "seed_questions.jsonl").open()
     ]
-    english += [
-        "how long r they up there",
-        "near wat desert",
-        "who is zhai zhigang",
-        "wats the mars probe calld",
-    ]
-    assert [q for q in english if other_language(q, {"en"})] == []
-    # Written in another script than English articles': always; asked of their own language: never.
+    english += ["how long r they up there", "near wat desert", "who is zhai zhigang", "2024?", "MH370"]
+    assert [q for q in english if in_other_script(q, {"en"})] == []
     for q in asked:
-        if q["lang"] != "es":
-            assert other_language(q["question"], {"en"}) is not None, q["question"]
-        assert other_language(q["question"], {q["lang"]}) is None, q["question"]
-        assert other_language(q["question"], {"en", q["lang"]}) is None, q["question"]
-    # In Latin script, only when py3langid is sure: a few words and names leave it unsure.
-    assert other_language("¿Quién es el director deportivo del club?", {"en"}) == "es"
-    assert other_language("¿Cuántos goles marcó Ferreyra la temporada pasada?", {"en"}) is None
+        # Written in another script than English articles: always, whatever py3langid says.
+        assert in_other_script(q["question"], {"en"}) is (q["lang"] != "es"), q["question"]
+        # Asked of articles in its own language, or of some in Latin script and some in its own: never.
+        assert not in_other_script(q["question"], {q["lang"]}), q["question"]
+        assert not in_other_script(q["question"], {"en", q["lang"]}), q["question"]
+    # Mostly Latin letters, or none, or no article language to compare with: not surely other.
+    assert not in_other_script("Кто такой Wang Yaping?", {"en"})
+    assert not in_other_script("🚀?", {"en"}) and not in_other_script("Кто?", set())
     assert language_name("ru") == "Russian" and language_name("qqq") == "qqq"
 
 

@@ -31,7 +31,6 @@ from bot.answering.features import ScoredSentence, candidate_windows, score_sent
 from bot.answering.quantities import holds_quantity, other_ordinal, unknown_numbers
 from bot.answering.question import Question
 from bot.answering.reader import READER_LANGUAGES, Reader
-from bot.articles import other_language
 from bot.models import Answer
 from bot.retrieval import HybridRetriever, PassageHit
 
@@ -80,23 +79,8 @@ class Answerer:
         """Answer `question`, quoting and citing the articles, or abstain below `threshold`
         (a confidence, 0…1). `question_vector`: its normalised embedding, float32 of shape
         (dimension,). `article_ids`: answer from these articles only (None: all).
-        `context` (an earlier question and answer) widens retrieval and is read with it.
-        An abstention on a question in a language none of the articles is in says so
-        (compose.other_language_abstention)."""
+        `context` (an earlier question and answer) widens retrieval and is read with it."""
         q = Question.analyse(question, self.retriever)
-        answer = self._answer(q, question_vector, threshold, article_ids, context)
-        if answer.abstained and other_language(question, self.retriever.languages) is not None:
-            return compose.other_language_abstention(q.text, self.retriever.languages)
-        return answer
-
-    def _answer(
-        self,
-        q: Question,
-        question_vector: np.ndarray,
-        threshold: float,
-        article_ids: set[str] | None,
-        context: str,
-    ) -> Answer:
         hits, scored = self._rank(q, question_vector, article_ids, context)
         if not hits or not scored:
             return compose.abstention(q.text, 0.0, compose.related(self.snapshot, hits))

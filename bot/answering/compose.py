@@ -62,18 +62,19 @@ def abstention(
     return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related, features or {})
 
 
-def other_language_abstention(question: str, languages: Collection[str]) -> Answer:
-    """The abstention on a question in a language none of the articles is in
-    (articles.other_language): which language(s) the articles are in, `languages` being
-    their ISO 639-1 codes, instead of NOT_IN_ARTICLE, which would claim the articles were
-    read for it; no related reading (the question was not understood)."""
+def other_script_abstention(question: str, languages: Collection[str], articles: int) -> Answer:
+    """The abstention on a question in another script than the `articles` (count, at least 1)
+    it was put to (articles.in_other_script): the languages they are in (`languages`, ISO
+    639 codes, named by Babel), instead of NOT_IN_ARTICLE, which would claim they were read
+    for it; no related reading (the question was not understood)."""
     names = sorted({language_name(code) for code in languages}) or ["English"]
+    subject = "The article is" if articles == 1 else "The articles are"
     if len(names) == 1:
         name = names[0]
-        text = f"The articles are in {name}, and this question does not look like {name}: ask in {name}."
+        text = f"{subject} in {name}, and this question is not written like {name}: ask in {name}."
     else:
         listed = ", ".join(names[:-1]) + f" and {names[-1]}"
-        text = f"The articles are in {listed}, and this question looks like none of them: ask in one of them."
+        text = f"{subject} in {listed}, and this question is written like none of them: ask in one of them."
     return Answer(question, text, True, 0.0)
 
 

@@ -65,23 +65,28 @@ def test_english_questions_beside_other_languages_still_get_the_reader(core: Art
     assert answer.short is not None  # a span the reader found: the English path
 
 
-def test_a_question_in_a_language_no_article_is_in_is_told_so(settings: Settings, fake_embedder) -> None:
+def test_a_question_in_another_script_is_told_the_articles_language(
+    settings: Settings, fake_embedder
+) -> None:
     qa = ArticleQA(settings.core, fake_embedder)  # the seed article alone: English
     qa.open()
-    told = "The articles are in English, and this question does not look like English: ask in English."
+    told = "The article is in English, and this question is not written like English: ask in English."
     for question in ["Кто вышел в открытый космос вместе с Ван Япин?", "王亚平和谁一起出舱？"]:
         answer = qa.ask(question)
         assert answer.abstained and answer.text == told and answer.related == ()
+        assert answer.question == question
     # A casual English question the article does not answer keeps the usual abstention.
     answer = qa.ask("wats the capital of france")
     assert answer.abstained and answer.text == NOT_IN_ARTICLE
 
 
 @pytest.mark.model
-def test_english_articles_name_their_language_to_a_question_in_another(core: ArticleQA) -> None:
-    # With articles in six languages, a question in a seventh is told all six.
-    answer = core.ask("왕야핑은 누구입니까? 그녀는 우주에서 무엇을 했습니까?")
-    assert answer.abstained and answer.text == (
-        "The articles are in Arabic, Chinese, English, Greek, Russian and Spanish,"
-        " and this question looks like none of them: ask in one of them."
-    )
+def test_the_articles_asked_name_their_languages_to_a_question_in_another_script(core: ArticleQA) -> None:
+    # The English and Spanish articles asked alone: the Korean question is in neither's script.
+    korean = "왕야핑은 누구입니까? 그녀는 우주에서 무엇을 했습니까?"
+    answer = core.ask(korean, "china-first-woman-spacewalk")
+    assert answer.abstained and answer.text.startswith("The article is in English, and this question")
+    spanish = next(r.id for r in core.snapshot.articles if r.language == "es")
+    assert core.ask(korean, spanish).text.startswith("The article is in Spanish,")
+    # All six articles: one of them is in Chinese script, so the bot cannot be sure.
+    assert core.ask(korean).text == NOT_IN_ARTICLE
