@@ -3,8 +3,9 @@
 Operators pin an article to a channel (`PinStore`, table `pins` of the operators'
 database). A question asked in a pinned channel, or in a thread that follows up
 on an answer, has a focus (`Focus`): the core is asked with that article alone,
-and only when it abstains is the question put to every article (`ask_focused`);
-the front end then says that the answer comes from another article.
+and only when it abstains is the question put to every article (`ask_focused`; a
+follow-up only when another article holds more of its words); the front end then
+says that the answer comes from another article.
 
 Several processes (shards) may share one database: each keeps what it read of a
 channel's pin for `PIN_CACHE_SECONDS`, so a pin or unpin made in another process
@@ -194,7 +195,8 @@ def answer_source(answer: Answer, asked: str | None) -> str | None:
 
 def reply_focus(asked: str | None, source: str | None) -> Focus | None:
     """The focus of a reply to an answer: the article the asker named (`asked`, alone),
-    else the article the answer came from (`source`, first; see answer_source), else none."""
+    else the article the answer came from (`source`, see answer_source; when it does not
+    say, ask_focused says when other articles are asked), else none."""
     if asked is not None:
         return Focus(asked, "named")
     return Focus(source, "follow-up") if source is not None else None
@@ -298,7 +300,8 @@ def ask_focused(
     another question. Measured with `eval` on the follow-up rows of the calibration
     sets (news-calib-a, -b and datasets/news-train-zf … -zi as one corpus, 171
     questions): no answerable one lost, one more unanswerable abstained on (of
-    37); every follow-up answered from another article before was wrong.
+    37); every follow-up answered from another article before was wrong. A reply to an
+    abstention of the focus article (a thread about it) stays with it the same way.
     A "named" focus is asked alone. Any other focus on an article no longer in the index
     is ignored (`missing`), and a "conversation" focus on one that holds less of the
     question's words than another article is dropped (the FocusedAnswer has no focus).
