@@ -198,6 +198,12 @@ def test_a_typed_word_one_edit_from_an_article_word_gains_it(settings, fake_embe
     assert expand("whos on the staton", known) == "whos on the station"  # nor chat for a stop word
     assert expand("which rocker", known) == "which rocker"  # nor is one a letter from "rocket"
     assert expand("wat rokcet did they use") == "wat rokcet did they use"  # no vocabulary: typos stay
+    # Two letters swapped back: the article's word ("china", not "chain"), else a common English
+    # one, before any article word one edit away ("back" for "balck").
+    assert expand("wat did chian launch", known) == "wat did china launch"
+    assert expand("who wore the balck suit", known) == "who wore the black suit"
+    assert core.retriever.spelling("balck") == ["back"] and core.retriever.swapped("balck") == "black"
+    assert core.retriever.swapped("wats") is None  # "wast" is no common English word
     assert core.retriever.spelling("rokcet") == ["rocket"]
     assert core.retriever.spelling("rocket") == []  # the article's own word
     assert core.retriever.spelling("xqzvw") == []
