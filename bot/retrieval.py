@@ -447,8 +447,8 @@ class HybridRetriever:
                 and not in_articles(word)
             ):
                 swapped = self.swapped(word)
-                near = self.spelling(word)
-                if swapped:
+                near = self.spelling(word) if swapped is None else []
+                if swapped is not None:
                     fixes[word] = swapped
                 # "whats", "whos": chat for a stop word ("what", "who"), no typo of a content word
                 elif near and len(near[0]) >= SPELLING_MIN_LETTERS and not _STOPWORDS.intersection(near):
@@ -491,6 +491,7 @@ class HybridRetriever:
         "compnay", "hrose", "robto", "tiem" corrected, "doen" read as "done"), casual-dec-c's
         answerable ones went from 1 to 3 of 5 answered right."""
         swaps = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
+        swaps = [w for w in swaps if w != word]  # a doubled letter swaps into itself
         own = self._speller.words
         return next((w for w in swaps if w in own), None) or next(
             (w for w in swaps if w in _common_english()), None
