@@ -446,13 +446,9 @@ class HybridRetriever:
                 and word not in known_words
                 and not in_articles(word)
             ):
-                swapped = self.swapped(word)
-                near = self.spelling(word) if swapped is None else []
-                if swapped is not None:
-                    fixes[word] = swapped
-                # "whats", "whos": chat for a stop word ("what", "who"), no typo of a content word
-                elif near and len(near[0]) >= SPELLING_MIN_LETTERS and not _STOPWORDS.intersection(near):
-                    fixes[word] = near[0]
+                near = self.swapped(word) or self._one_edit_fix(word)
+                if near is not None:
+                    fixes[word] = near
         for a, b in itertools.pairwise(content):
             for joined in (a + b, b + a):
                 if joined not in content and in_articles(joined):
@@ -496,6 +492,15 @@ class HybridRetriever:
         return next((w for w in swaps if w in own), None) or next(
             (w for w in swaps if w in _common_english()), None
         )
+
+    def _one_edit_fix(self, word: str) -> str | None:
+        """The articles' most frequent word one edit from `word` (spelling), unless the nearest
+        are a stop word or short: "whats", "whos" are chat for "what", "who", no typo of a
+        content word."""
+        near = self.spelling(word)
+        if near and len(near[0]) >= SPELLING_MIN_LETTERS and not _STOPWORDS.intersection(near):
+            return near[0]
+        return None
 
     def spelling(self, word: str) -> list[str]:
         """The articles' words one edit (an insertion, a deletion, a substitution or two

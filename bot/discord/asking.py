@@ -34,7 +34,7 @@ from bot.discord.render import answer_pages, focus_note, question_heading
 from bot.discord.replies import article_autocomplete, reply_to_message, resolve_article, send_pages
 from bot.engine import check_question
 from bot.errors import StorageError
-from bot.pins import Focus, FocusedAnswer, ask_focused, ask_next
+from bot.pins import Focus, FocusedAnswer, ask_focused, ask_next, reply_focus
 
 if TYPE_CHECKING:
     from bot.discord.client import ArticleBot
@@ -119,10 +119,7 @@ class AskingCog(QuestionCommands, name="Asking"):
         started = time.perf_counter()
         async with message.channel.typing():
             if follow_up is not None:  # a reply or a thread: surely a follow-up
-                if follow_up.article is not None:
-                    focus: Focus | None = Focus(follow_up.article, "follow-up")
-                else:
-                    focus = await pinned_focus(self.bot, message.channel)
+                focus = reply_focus(None, follow_up.article) or await pinned_focus(self.bot, message.channel)
                 focused = await asyncio.to_thread(
                     ask_focused, self.bot.core, question, focus, follow_up.context, False, follow_up.article
                 )
