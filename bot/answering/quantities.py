@@ -235,3 +235,39 @@ def other_ordinal(question: str, text: str) -> bool:
     return any(
         (place, noun) not in held and any(n == noun and p != place for p, n in held) for place, noun in asked
     )
+
+
+_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,.]*\d|\d)(?!\w)")
+
+
+def _numbers_in_place(text: str) -> list[tuple[str, str, str]]:
+    """(number, the word before it, the word after it) for each number written in digits in
+    `text`, lower case, thousands separators aside: "the 43 cost" -> ("43", "the", "cost"),
+    "Shenzhou-13 spaceship" -> ("13", "shenzhou", "spaceship")."""
+    out = []
+    for match in _NUMBER.finditer(text):
+        before = _ORDINAL_WORDS.findall(text[: match.start()][-40:])
+        after = _ORDINAL_WORDS.findall(text[match.end() :][:40])
+        number = _digits_plain(match.group(1))
+        out.append((number, before[-1].lower() if before else "", after[0].lower() if after else ""))
+    return out
+
+
+def other_number(question: str, text: str) -> bool:
+    """Whether `question` names a number (a route, a year, a numbered name, an amount) that
+    `text` never writes, in a place where `text` writes another: "each journey on the 41" of
+    "each journey on the 43", "shenzhou-12" of "Shenzhou-13", "developed in 1995" of
+    "developed ... in 1985". The question asks about another member of a series than the one
+    the text speaks of (SQuAD 2.0's unanswerable questions swap numbers and dates so); the
+    number's neighbour words (the one before or the one after, as written) mark the place.
+    A year's last two digits count as written ("beat kasparov in 97" of "1997")."""
+    asked = _numbers_in_place(question)
+    if not asked:
+        return False
+    held = _numbers_in_place(text)
+    written = {number for number, _, _ in held}
+    written |= {number[2:] for number in written if _YEAR.fullmatch(number)}  # "in 97" of "1997"
+    return any(
+        number not in written and any((before and b == before) or (after and a == after) for _, b, a in held)
+        for number, before, after in asked
+    )

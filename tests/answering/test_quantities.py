@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bot.answering.quantities import asked_quantity, holds_quantity, other_ordinal, unknown_numbers
+from bot.answering.quantities import (
+    asked_quantity,
+    holds_quantity,
+    other_number,
+    other_ordinal,
+    unknown_numbers,
+)
 
 ARTICLE = (
     "The Shenzhou-13 spaceship was launched on a Long March-2F rocket in 2021. It carried "
@@ -61,3 +67,16 @@ def test_the_nth_of_a_series_the_text_does_not_name() -> None:
     assert not other_ordinal("wat did the first crew do", "They continue the work of the initial crew.")
     assert not other_ordinal("when did moon rocks last come back", "It was the first time since 1976.")
     assert not other_ordinal("how heavy is the station", text)  # no ordinal asked
+
+
+def test_a_number_in_the_place_of_another_the_text_writes() -> None:
+    bus = "Officers said each journey on the 43 cost the council £11.20 in subsidy per passenger."
+    assert other_number("how much did each journey on the 41 cost", bus)
+    launch = "The Shenzhou-13 spaceship was launched into space on a Long March-2F rocket."
+    assert other_number("what rocket launched shenzhou-12", launch)
+    assert other_number("How many hectares did it lose in 2016?", "It lost 113,000 hectares in 2025.")
+    assert not other_number("how much did each journey on the 43 cost", bus)  # the one it writes
+    assert not other_number("what rocket launched shenzhou-13", launch)
+    assert not other_number("how many of the 14 went out", launch)  # no other number in its place
+    assert not other_number("who beat kasparov in 97", "On 11 May 1997 Deep Blue defeated Kasparov.")
+    assert not other_number("what rocket", launch)  # no number asked
