@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
-from bot.answering.compose import other_script_abstention
+from bot.answering.compose import other_language_abstention
 from bot.answering.confidence import article_coverages
 from bot.answering.metadata import (
     fits_field,
@@ -25,7 +25,7 @@ from bot.answering.metadata import (
 )
 from bot.answering.question import Question
 from bot.answering.reader import Reader
-from bot.articles import in_other_script
+from bot.articles import in_other_language
 from bot.chunking import ChunkingConfig
 from bot.corpus import CorpusFolder
 from bot.embedding import Embedder
@@ -325,8 +325,8 @@ class ArticleQA:
         self, question: str, live: _Live, article_ids: set[str] | None, context: str
     ) -> Answer:
         """`question` answered from the articles' text: retrieval, the reader, abstention;
-        for a question written in another script than the articles', an abstention that
-        says which languages they are in (compose.other_script_abstention)."""
+        for a question surely written in another language than the articles', an abstention
+        that says which languages they are in (compose.other_language_abstention)."""
         expanded = self._expanded(question, live)
         retrieval_text = f"{context} {expanded}" if context else expanded
         vector = self.embedder.embed([retrieval_text])[0]
@@ -335,8 +335,8 @@ class ArticleQA:
             snapshot = live.snapshot
             records = snapshot.articles if article_ids is None else [snapshot.article(a) for a in article_ids]
             languages = {r.language for r in records if r is not None}
-            if in_other_script(question, languages):
-                return other_script_abstention(question, languages, len(records))
+            if in_other_language(question, languages):
+                return other_language_abstention(question, languages, len(records))
         return replace(answer, question=question)
 
     def _article_meant(

@@ -10,13 +10,15 @@ BM25 plus idf share of the question's terms, bot/answering/answerer.py
 overall accuracy. bot/answering/confidence.py OVERLAP_THRESHOLD is the threshold of best
 overall accuracy. Deterministic; about a minute on two cores.
 
-    python tools/fit_overlap.py --other-script
+    python tools/fit_overlap.py --other-language
 
-measures instead how often bot/articles.py `in_other_script` reads a question as written
-in another script than the articles': the English questions of datasets/ (all but
+measures instead how often bot/articles.py `in_other_language` reads a question as written
+in another language than the articles': the English questions of datasets/ (all but
 languages-dev) and tests/data/seed_questions.jsonl asked of English articles (each one
-it reads so is a fault), and languages-dev's questions asked of English articles (per
-language) and of articles in their own language. No model; a few seconds.
+it reads so is a fault; with the lowest probability of English among them, against
+OTHER_LANGUAGE_PROBABILITY), and the questions of languages-dev and
+tests/data/latin_questions.jsonl asked of English articles (per language), and
+languages-dev's of articles in their own language. No model; a few seconds.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from bot.engine import ArticleQA  # noqa: E402
 from bot.settings import BUNDLED_MODEL, Settings  # noqa: E402
 
 
-def measure_other_script() -> None:
-    from bot.articles import in_other_script
+def measure_other_language() -> None:
+    from bot.articles import LATIN_LANGUAGES, _restricted_identifier, in_other_language
 
     files = [
         f for f in sorted((ROOT / "datasets").glob("*/questions.jsonl")) if f.parent.name != "languages-dev"
@@ -46,23 +48,28 @@ def measure_other_script() -> None:
         for line in f.read_text().splitlines()
         if line
     ]
-    misread = [q for q in english if in_other_script(q, {"en"})]
-    print(f"English questions read as in another script: {len(misread)} of {len(english)}")
+    misread = [q for q in english if in_other_language(q, {"en"})]
+    print(f"English questions read as in another language: {len(misread)} of {len(english)}")
     for q in misread:
         print(f"  {q}")
+    identifier = _restricted_identifier(LATIN_LANGUAGES)
+    lowest = min((dict(identifier.rank(q))["en"], q) for q in english)
+    print(f"lowest probability of English among them: {lowest[0]:.4f} ({lowest[1]})")
     rows = (ROOT / "datasets" / "languages-dev" / "questions.jsonl").read_text().splitlines()
     asked = [json.loads(line) for line in rows if line]
-    for language in sorted({q["lang"] for q in asked}):
-        mine = [q["question"] for q in asked if q["lang"] == language]
-        told = sum(in_other_script(q, {"en"}) for q in mine)
+    latin = (ROOT / "tests" / "data" / "latin_questions.jsonl").read_text().splitlines()
+    other = asked + [json.loads(line) for line in latin if line]
+    for language in sorted({q["lang"] for q in other}):
+        mine = [q["question"] for q in other if q["lang"] == language]
+        told = sum(in_other_language(q, {"en"}) for q in mine)
         print(f"{language}: asked of English articles, told {told} of {len(mine)}")
-    own = sum(in_other_script(q["question"], {q["lang"]}) for q in asked)
+    own = sum(in_other_language(q["question"], {q["lang"]}) for q in asked)
     print(f"asked of articles in their own language, told: {own} of {len(asked)}")
 
 
 def main() -> None:
-    if "--other-script" in sys.argv[1:]:
-        measure_other_script()
+    if "--other-language" in sys.argv[1:]:
+        measure_other_language()
         return
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "datasets" / "languages-dev"
     questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines() if line]

@@ -62,9 +62,9 @@ def abstention(
     return Answer(question, NOT_IN_ARTICLE, True, confidence, (), related, features or {})
 
 
-def other_script_abstention(question: str, languages: Collection[str], articles: int) -> Answer:
-    """The abstention on a question in another script than the `articles` (count, at least 1)
-    it was put to (articles.in_other_script): the languages they are in (`languages`, ISO
+def other_language_abstention(question: str, languages: Collection[str], articles: int) -> Answer:
+    """The abstention on a question in another language than the `articles` (count, at least 1)
+    it was put to (articles.in_other_language): the languages they are in (`languages`, ISO
     639 codes, at least one, named by Babel), instead of NOT_IN_ARTICLE, which would claim
     they were read for it; no related reading (the question was not understood)."""
     names = sorted({language_name(code) for code in languages})

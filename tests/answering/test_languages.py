@@ -65,13 +65,18 @@ def test_english_questions_beside_other_languages_still_get_the_reader(core: Art
     assert answer.short is not None  # a span the reader found: the English path
 
 
-def test_a_question_in_another_script_is_told_the_articles_language(
+def test_a_question_in_another_language_is_told_the_articles_language(
     settings: Settings, fake_embedder
 ) -> None:
     qa = ArticleQA(settings.core, fake_embedder)  # the seed article alone: English
     qa.open()
     told = "The article is in English, and this question is not written like English: ask in English."
-    for question in ["Кто вышел в открытый космос вместе с Ван Япин?", "王亚平和谁一起出舱？"]:
+    for question in [
+        "Кто вышел в открытый космос вместе с Ван Япин?",
+        "王亚平和谁一起出舱？",
+        "¿Quién salió al espacio con Wang Yaping?",
+        "Wer war die erste chinesische Frau im All?",
+    ]:
         answer = qa.ask(question)
         assert answer.abstained and answer.text == told and answer.related == ()
         assert answer.question == question
@@ -81,7 +86,7 @@ def test_a_question_in_another_script_is_told_the_articles_language(
 
 
 @pytest.mark.model
-def test_the_articles_asked_name_their_languages_to_a_question_in_another_script(core: ArticleQA) -> None:
+def test_the_articles_asked_name_their_languages_to_a_question_in_another_language(core: ArticleQA) -> None:
     # The English and Spanish articles asked alone: the Korean question is in neither's script.
     korean = "왕야핑은 누구입니까? 그녀는 우주에서 무엇을 했습니까?"
     answer = core.ask(korean, "china-first-woman-spacewalk")
