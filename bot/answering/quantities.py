@@ -52,9 +52,31 @@ _AGE = re.compile(
     re.I,
 )
 _WEIGHT = _units(r"(?:metric )?tons?|tonnes?|(?:kilo)?grams?|kg|g|pounds?|lbs?|ounces?|oz")
+
+
+def _currency_words() -> str:
+    """A regex alternation of the last word of every currency's English name, singular and
+    plural, per Babel ("dollars", "baht", "kroner", "zlotys", "tugriks", "rupiah", "pounds"),
+    less the names of metals and accounting units and words news uses for other things."""
+    from babel.numbers import get_currency_name, list_currencies
+
+    words = {
+        get_currency_name(code, count=count, locale="en").split()[-1].lower()
+        for code in list_currencies()
+        for count in (1, 2)
+    }
+    words = {w for w in words if w.isalpha()} - _NOT_CURRENCIES
+    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
+
+
+# Last words of Babel's currency names that are not money in news text after a number.
+_NOT_CURRENCIES = frozenset(
+    {"account", "gold", "silver", "palladium", "platinum", "rights", "unit", "units", "value"}
+    | {"mark", "marks"}  # school marks; the German mark is long gone
+)
 _MONEY = re.compile(
-    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:dollars?|euros?|pounds sterling|yuan|yen|rupees?|francs?|"
-    r"pesos?|shillings?|cents?|USD|EUR|GBP)\b|\b(?:USD|EUR|GBP|US\$|A\$|C\$)\s?\d|"
+    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:(?:million|billion|thousand|bn|m)\s)?"
+    rf"(?:{_currency_words()}|pounds sterling|cents?|USD|EUR|GBP)\b|\b(?:USD|EUR|GBP|US\$|A\$|C\$)\s?\d|"
     r"\bfree of charge\b|\bfor free\b",
     re.I,
 )
@@ -128,12 +150,17 @@ _ASKED = [
             re.I,
         ),
     ),
+    # "how much is the fare", "how much r tickets", "how much was the cut": a sum of money or a
+    # share; not a change ("by how much was the day lengthened").
+    ("amount", re.compile(r"(?<!\bby )\bhow much(?:'s|\s+(?:is|are|r|was|were|s))\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b|\bnumber of\b", re.I)),
 ]
 
+_MILLIONS = re.compile(r"\b\d[\d,.]*\s?(?:million|billion|bn|m)\b", re.I)
 _HOLDS = {
     "age": (_AGE,),
-    "money": (_MONEY, re.compile(r"\b\d[\d,.]*\s?(?:million|billion|bn|m)\b", re.I)),
+    "money": (_MONEY, _MILLIONS),
+    "amount": (_MONEY, _MILLIONS, _PERCENT),
     "speed": (_SPEED,),
     "temperature": (_TEMPERATURE,),
     "weight": (_WEIGHT,),
@@ -150,7 +177,8 @@ _HOLDS = {
 
 def asked_quantity(question: str) -> str | None:
     """The kind of quantity `question` asks for ("duration", "age", "distance", "weight",
-    "money", "speed", "temperature", "area", "percent", "count"), or None."""
+    "money", "amount" (money or a share), "speed", "temperature", "area", "percent",
+    "count"), or None."""
     for kind, pattern in _ASKED:
         if pattern.search(question):
             return kind

@@ -80,3 +80,16 @@ def test_a_number_in_the_place_of_another_the_text_writes() -> None:
     assert not other_number("how many of the 14 went out", launch)  # no other number in its place
     assert not other_number("who beat kasparov in 97", "On 11 May 1997 Deep Blue defeated Kasparov.")
     assert not other_number("what rocket", launch)  # no number asked
+
+
+def test_money_in_any_currency_and_an_amount_asked_with_how_much_is() -> None:
+    for held in ("385 kwacha", "2,890 tugriks a litre", "520 baht", "about 3 million pounds", "89 kroner"):
+        assert holds_quantity("money", held), held
+    assert not holds_quantity("money", "She scored 10 marks out of 10.")
+    assert not holds_quantity("money", "About 2,000 tickets were still available.")
+    assert asked_quantity("how much r tickets") == "amount"  # a price, or a share: "how much was the cut"
+    assert holds_quantity("amount", "Tickets cost $15.") and holds_quantity("amount", "The cut was 28%.")
+    assert not holds_quantity("amount", "About 2,000 tickets were still available.")
+    assert asked_quantity("by how much was the school day lengthened") == "count"  # a change, of anything
+    assert asked_quantity("how much is it worth") == "money"
+    assert asked_quantity("how much time is left") == "duration"
