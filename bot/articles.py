@@ -228,7 +228,8 @@ def in_other_language(text: str, languages: Collection[str]) -> bool:
     most of its letters are of another script (Cyrillic, Greek, Arabic, Chinese…), or
     py3langid, choosing among LATIN_LANGUAGES and `languages`, gives `languages` together
     less than OTHER_LANGUAGE_PROBABILITY (a Spanish or German question of English articles).
-    False for empty `languages` or a `text` without letters.
+    False for empty `languages`, a `text` without letters, or articles in Latin script only in
+    languages py3langid does not know ("nb").
 
     By script alone for other scripts: py3langid on a short question names close varieties
     (Cantonese for Chinese, Pidgin for English). None of the 15,905 English questions of
@@ -242,19 +243,19 @@ def in_other_language(text: str, languages: Collection[str]) -> bool:
     latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
     if latin * 2 < len(letters):
         return True
-    identifier = _restricted_identifier(LATIN_LANGUAGES | frozenset(languages))
-    theirs = sum(p for language, p in identifier.rank(text) if language in languages)
-    return bool(theirs < OTHER_LANGUAGE_PROBABILITY)
+    theirs = language_share(text, languages, LATIN_LANGUAGES | set(languages))
+    return theirs is not None and theirs < OTHER_LANGUAGE_PROBABILITY
 
 
-@lru_cache(maxsize=8)
-def _restricted_identifier(languages: frozenset[str]) -> Any:
-    """A py3langid identifier that chooses among `languages` only (those it knows)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(sorted(languages & set(identifier.nb_classes)))
-    return identifier
+def language_share(text: str, languages: Collection[str], among: Collection[str]) -> float | None:
+    """The probability (0…1) py3langid gives `languages` together that `text` is in one of
+    them, choosing among the languages of `among` only (ISO 639 codes); None when it knows
+    none of `languages` ("nb") or gives all of `among` no chance at all."""
+    chances = {str(code): p for code, p in _language_identifier().rank(text) if code in among}
+    total = sum(chances.values())
+    if not set(languages) & set(chances) or total <= 0:
+        return None
+    return float(sum(p for code, p in chances.items() if code in languages) / total)
 
 
 def language_name(code: str) -> str:

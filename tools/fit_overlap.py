@@ -37,7 +37,7 @@ from bot.settings import BUNDLED_MODEL, Settings  # noqa: E402
 
 
 def measure_other_language() -> None:
-    from bot.articles import LATIN_LANGUAGES, _restricted_identifier, in_other_language
+    from bot.articles import LATIN_LANGUAGES, in_other_language, language_share
 
     files = [
         f for f in sorted((ROOT / "datasets").glob("*/questions.jsonl")) if f.parent.name != "languages-dev"
@@ -52,8 +52,7 @@ def measure_other_language() -> None:
     print(f"English questions read as in another language: {len(misread)} of {len(english)}")
     for q in misread:
         print(f"  {q}")
-    identifier = _restricted_identifier(LATIN_LANGUAGES)
-    lowest = min((dict(identifier.rank(q))["en"], q) for q in english)
+    lowest = min((language_share(q, {"en"}, LATIN_LANGUAGES) or 0.0, q) for q in english)
     print(f"lowest probability of English among them: {lowest[0]:.4f} ({lowest[1]})")
     rows = (ROOT / "datasets" / "languages-dev" / "questions.jsonl").read_text().splitlines()
     asked = [json.loads(line) for line in rows if line]

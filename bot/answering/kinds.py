@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from bot.answering.quantities import holds_quantity
+
 KINDS = ("money", "speed", "number", "date", "person", "place")  # and "other": no particular kind
 
 _ASKS = [
@@ -59,11 +61,6 @@ _DATE = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)\b|\bcentur(y|ies)\b|\bdecades?\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|\b(January|February|March|April|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|last (year|month|week))\b|\b(BC|AD|BCE|CE)\b",  # noqa: E501
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*")
-_MONEY = re.compile(
-    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|marks?|cents?|"
-    r"USD|EUR|GBP|bn|billion|million)\b",
-    re.I,
-)
 _SPEED = re.compile(
     r"\d[\d,.]*\s?(mph|km/h|kph|m/s|knots?|(miles?|kilomet(er|re)s?|met(er|re)s?|feet) (an|per|a) "
     r"(hour|second|minute))\b|\bmach \d",
@@ -85,8 +82,8 @@ def holds_kind(kind: str, text: str, question_words: Set[str]) -> bool:
     """Whether `text` holds something of `kind` (see asks_for) that the question does not
     already name; `question_words` are the question's lower-cased words. Always True
     for "other"."""
-    if kind == "money":
-        return bool(_MONEY.search(text))
+    if kind == "money":  # in any currency (quantities.py), or millions of something
+        return holds_quantity("money", text)
     if kind == "speed":
         return bool(_SPEED.search(text))
     if kind == "number":

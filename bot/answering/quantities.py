@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import cache
 
 from bot.retrieval import english_stemmer
 
@@ -54,10 +55,11 @@ _AGE = re.compile(
 _WEIGHT = _units(r"(?:metric )?tons?|tonnes?|(?:kilo)?grams?|kg|g|pounds?|lbs?|ounces?|oz")
 
 
-def _currency_words() -> str:
-    """A regex alternation of the last word of every currency's English name, singular and
-    plural, per Babel ("dollars", "baht", "kroner", "zlotys", "tugriks", "rupiah", "pounds"),
-    less the names of metals and accounting units and words news uses for other things."""
+@cache
+def _money() -> re.Pattern[str]:
+    """A sum of money: a currency sign or code, or a number (of millions…) followed by the last
+    word of a currency's English name, singular or plural, per Babel ("dollars", "baht",
+    "kroner", "zlotys", "tugriks", "rupiah", "pounds"). Built on first use (Babel's data)."""
     from babel.numbers import get_currency_name, list_currencies
 
     words = {
@@ -65,21 +67,39 @@ def _currency_words() -> str:
         for code in list_currencies()
         for count in (1, 2)
     }
-    words = {w for w in words if w.isalpha()} - _NOT_CURRENCIES
-    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
+    words = {w for w in words if w.isalpha()} - _NOT_CURRENCIES - _CURRENCIES_AFTER_MILLIONS
+    named = "|".join(sorted(words, key=lambda w: (-len(w), w)))
+    after_millions = "|".join(sorted(_CURRENCIES_AFTER_MILLIONS))
+    return re.compile(
+        r"[$€£¥₹]\s?\d|\b(?:USD|EUR|GBP|US\$|A\$|C\$)\s?\d|"
+        r"\b\d[\d,.]*\s?(?:(?:million|billion|trillion|thousand|bn|m)\s)?"
+        rf"(?:{named}|pounds sterling|cents?|USD|EUR|GBP)\b|"
+        rf"\b\d[\d,.]*\s?(?:million|billion|trillion|bn)\s(?:{after_millions})\b|"
+        r"\bfree of charge\b|\bfor free\b",
+        re.I,
+    )
 
 
-# Last words of Babel's currency names that are not money in news text after a number.
+# Last words of Babel's currency names that are no money in news: metals, accounting units,
+# school marks ("10 marks out of 10").
 _NOT_CURRENCIES = frozenset(
-    {"account", "gold", "silver", "palladium", "platinum", "rights", "unit", "units", "value"}
-    | {"mark", "marks"}  # school marks; the German mark is long gone
+    {
+        "account",
+        "gold",
+        "silver",
+        "palladium",
+        "platinum",
+        "rights",
+        "unit",
+        "units",
+        "value",
+        "mark",
+        "marks",
+    }
 )
-_MONEY = re.compile(
-    r"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:(?:million|billion|thousand|bn|m)\s)?"
-    rf"(?:{_currency_words()}|pounds sterling|cents?|USD|EUR|GBP)\b|\b(?:USD|EUR|GBP|US\$|A\$|C\$)\s?\d|"
-    r"\bfree of charge\b|\bfor free\b",
-    re.I,
-)
+# Currency names that are also English words after a number ("in 2019 won the cup", "the 2
+# real problems", "on sol 15"): money only after millions ("284 billion won").
+_CURRENCIES_AFTER_MILLIONS = frozenset({"won", "real", "sol"})
 _SPEED = re.compile(
     r"\d[\d,.]*\s?(?:mph|km/h|kph|m/s|knots?)\b|\d[\d,.]*\s(?:miles?|kilomet(?:er|re)s?|met(?:er|re)s?|feet)"
     r"\s(?:an|per|a)\s(?:hour|second|minute)\b|\bmach \d",
@@ -150,17 +170,18 @@ _ASKED = [
             re.I,
         ),
     ),
-    # "how much is the fare", "how much r tickets", "how much was the cut": a sum of money or a
-    # share; not a change ("by how much was the day lengthened").
-    ("amount", re.compile(r"(?<!\bby )\bhow much(?:'s|\s+(?:is|are|r|was|were|s))\b", re.I)),
+    # "how much is the fare", "how much r tickets", "how much was the cut": a sum of money, a
+    # share or a measure, not a count; not a change ("by how much was the day lengthened").
+    ("amount", re.compile(r"(?<!\bby )\bhow much(?:['’]s|\s+(?:is|are|r|was|were|s))\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bhow much\b|\bwhat number\b|\bnumber of\b", re.I)),
 ]
 
-_MILLIONS = re.compile(r"\b\d[\d,.]*\s?(?:million|billion|bn|m)\b", re.I)
+_MILLIONS = re.compile(r"\b\d[\d,.]*\s?(?:million|billion|trillion|bn|m)\b", re.I)
 _HOLDS = {
     "age": (_AGE,),
-    "money": (_MONEY, _MILLIONS),
-    "amount": (_MONEY, _MILLIONS, _PERCENT),
+    "money": (_MILLIONS,),  # and _money()
+    # and _money(): a sum of money, a share, or a measure ("how much was the snowfall").
+    "amount": (_MILLIONS, _PERCENT, _WEIGHT, _LENGTH, _AREA, _DURATION, _TEMPERATURE),
     "speed": (_SPEED,),
     "temperature": (_TEMPERATURE,),
     "weight": (_WEIGHT,),
@@ -175,9 +196,15 @@ _HOLDS = {
 }
 
 
+def _patterns(kind: str) -> tuple[re.Pattern[str], ...]:
+    """The patterns of a quantity of `kind`; none for an unknown kind."""
+    held = _HOLDS.get(kind, ())
+    return (_money(), *held) if kind in ("money", "amount") else held
+
+
 def asked_quantity(question: str) -> str | None:
     """The kind of quantity `question` asks for ("duration", "age", "distance", "weight",
-    "money", "amount" (money or a share), "speed", "temperature", "area", "percent",
+    "money", "amount" (money, a share or a measure), "speed", "temperature", "area", "percent",
     "count"), or None."""
     for kind, pattern in _ASKED:
         if pattern.search(question):
@@ -187,14 +214,14 @@ def asked_quantity(question: str) -> str | None:
 
 def holds_quantity(kind: str, text: str) -> bool:
     """Whether `text` holds a quantity of `kind` (see asked_quantity)."""
-    return any(p.search(text) for p in _HOLDS.get(kind, ()))
+    return any(p.search(text) for p in _patterns(kind))
 
 
 def quantity_spans(kind: str, text: str) -> list[tuple[int, int]]:
     """The quantities of `kind` in `text`, as (start, end) character offsets in it, in
     the order of the kind's patterns. Read in the whole sentence, so "4.5 kilometres" of
     "4.5 kilometres per hour" is no distance, though the same words alone would be."""
-    return [m.span() for p in _HOLDS.get(kind, ()) for m in p.finditer(text)]
+    return [m.span() for p in _patterns(kind) for m in p.finditer(text)]
 
 
 _NUMBERED = re.compile(r"(?<![\w.,])(\d[\d,.]*\d)(?![\w])|[^\W\d_]+(-\d[^\W_]*)", re.I)
@@ -265,37 +292,70 @@ def other_ordinal(question: str, text: str) -> bool:
     )
 
 
-_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,.]*\d|\d)(?!\w)")
+_NUMBER = re.compile(r"(?<![\w.,])(\d[\d,.:/]*\d|\d)(?!\w)")  # "41", "10,000", "9/11", "5:30"
+_LETTER_WORDS = re.compile(r"[^\W\d_]+")
+_NUMBER_WORDS = {
+    word: str(n)
+    for n, word in enumerate((
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    ))
+}  # fmt: skip
+# Before a number, these make it a bound, not a member of a series ("over 100 points" of
+# "scored 112 points", "at least 50", "up to 5").
+_BOUNDS = frozenset(
+    {"over", "under", "than", "about", "above", "below", "beyond", "to", "least", "most", "around"}
+    | {"nearly", "almost", "roughly", "approximately", "exceeding", "some"}
+)
 
 
-def _numbers_in_place(text: str) -> list[tuple[str, str, str]]:
-    """(number, the word before it, the word after it) for each number written in digits in
-    `text`, lower case, thousands separators aside: "the 43 cost" -> ("43", "the", "cost"),
-    "Shenzhou-13 spaceship" -> ("13", "shenzhou", "spaceship")."""
+def _numbers_in_place(text: str, words: bool = False) -> list[tuple[str, str, str]]:
+    """(number, the word before it, the word after it) for each number in `text` written in
+    digits (and with `words`, as a word up to twenty), lower case, thousands separators aside:
+    "the 43 cost" -> ("43", "the", "cost"), "Shenzhou-13 spaceship" -> ("13", "shenzhou",
+    "spaceship")."""
     out = []
     for match in _NUMBER.finditer(text):
-        before = _ORDINAL_WORDS.findall(text[: match.start()][-40:])
-        after = _ORDINAL_WORDS.findall(text[match.end() :][:40])
+        before = _LETTER_WORDS.findall(text[: match.start()][-40:])
+        after = _LETTER_WORDS.findall(text[match.end() :][:40])
         number = _digits_plain(match.group(1))
         out.append((number, before[-1].lower() if before else "", after[0].lower() if after else ""))
+    if words:
+        seen = [w.lower() for w in _LETTER_WORDS.findall(text)]
+        for i, word in enumerate(seen):
+            if word in _NUMBER_WORDS:
+                out.append((_NUMBER_WORDS[word], seen[i - 1] if i else "", "".join(seen[i + 1 : i + 2])))
     return out
 
 
 def other_number(question: str, text: str) -> bool:
     """Whether `question` names a number (a route, a year, a numbered name, an amount) that
     `text` never writes, in a place where `text` writes another: "each journey on the 41" of
-    "each journey on the 43", "shenzhou-12" of "Shenzhou-13", "developed in 1995" of
-    "developed ... in 1985". The question asks about another member of a series than the one
-    the text speaks of (SQuAD 2.0's unanswerable questions swap numbers and dates so); the
-    number's neighbour words (the one before or the one after, as written) mark the place.
-    A year's last two digits count as written ("beat kasparov in 97" of "1997")."""
-    asked = _numbers_in_place(question)
+    "each journey on the 43", "shenzhou-12" of "Shenzhou-13", "how many died in 2016" of "died
+    in 2025". The question asks about another member of a series than the one the text speaks
+    of (SQuAD 2.0's unanswerable questions swap numbers and dates so). The place is a
+    neighbour word, the one before or the one after, that is no stop word ("journey on the 41
+    cost": "cost"), or any neighbour of two years. A number after a bound ("over 100 points",
+    "at least 50") asks for none in particular; numbers written as words up to twenty count as
+    written ("the 3 astronauts" of "the three astronauts"), and so do a year's last two digits
+    ("beat kasparov in 97" of "1997")."""
+    from bot.retrieval import STOPWORDS
+
+    asked = [a for a in _numbers_in_place(question) if a[1] not in _BOUNDS]
     if not asked:
         return False
-    held = _numbers_in_place(text)
+    stop = frozenset(STOPWORDS)
+    held = _numbers_in_place(text, words=True)
     written = {number for number, _, _ in held}
     written |= {number[2:] for number in written if _YEAR.fullmatch(number)}  # "in 97" of "1997"
+
+    def same_place(number: str, before: str, after: str, other: str, b: str, a: str) -> bool:
+        both_years = bool(_YEAR.fullmatch(number) and _YEAR.fullmatch(other))
+        return (bool(before) and b == before and (both_years or before not in stop)) or (
+            bool(after) and a == after and (both_years or after not in stop)
+        )
+
     return any(
-        number not in written and any((before and b == before) or (after and a == after) for _, b, a in held)
+        number not in written and any(same_place(number, before, after, *h) for h in held)
         for number, before, after in asked
     )

@@ -80,6 +80,11 @@ def test_a_number_in_the_place_of_another_the_text_writes() -> None:
     assert not other_number("how many of the 14 went out", launch)  # no other number in its place
     assert not other_number("who beat kasparov in 97", "On 11 May 1997 Deep Blue defeated Kasparov.")
     assert not other_number("what rocket", launch)  # no number asked
+    # A bound, a number the text writes as a word, a date written another way: no other number.
+    assert not other_number("which team scored over 100 points", "The Lakers scored 112 points.")
+    assert not other_number("what did the 3 astronauts do", "The three astronauts of the 2021 mission")
+    assert not other_number("what happened on 9/11", "On 11 September 2001 the towers fell.")
+    assert other_number("what did the 2 astronauts do", "The three astronauts of the 2021 mission")
 
 
 def test_money_in_any_currency_and_an_amount_asked_with_how_much_is() -> None:
@@ -87,8 +92,13 @@ def test_money_in_any_currency_and_an_amount_asked_with_how_much_is() -> None:
         assert holds_quantity("money", held), held
     assert not holds_quantity("money", "She scored 10 marks out of 10.")
     assert not holds_quantity("money", "About 2,000 tickets were still available.")
-    assert asked_quantity("how much r tickets") == "amount"  # a price, or a share: "how much was the cut"
+    for not_money in ("Liverpool, who in 2019 won the cup", "the 2 real problems"):  # English words
+        assert not holds_quantity("money", not_money), not_money
+    assert holds_quantity("money", "a budget of 284 billion won")
+    assert asked_quantity("how much r tickets") == "amount"  # a price, a share or a measure
+    assert asked_quantity("how much’s the fare") == "amount"
     assert holds_quantity("amount", "Tickets cost $15.") and holds_quantity("amount", "The cut was 28%.")
+    assert holds_quantity("amount", "About 20 cm of snow fell.")
     assert not holds_quantity("amount", "About 2,000 tickets were still available.")
     assert asked_quantity("by how much was the school day lengthened") == "count"  # a change, of anything
     assert asked_quantity("how much is it worth") == "money"
