@@ -157,11 +157,12 @@ class Answerer:
         if q.quantity is not None and not holds_quantity(q.quantity, best.candidate.sentence.text):
             confidence *= MISSING_QUANTITY_FACTOR
         window = candidate_windows([best.candidate])[0]
+        read_text = f"{window.previous} {window.sentence}"
         if unknown_numbers(q.text, best.candidate.record.title, best.candidate.record.text):
             confidence *= UNKNOWN_NUMBER_FACTOR  # "when did shenzhou-14 launch" of Shenzhou-13's
-        if other_number(q.text, f"{window.previous} {window.sentence}"):  # and this sentence of a sibling
+        if other_number(q.text, read_text):  # and this sentence of a sibling
             confidence *= OTHER_NUMBER_FACTOR
-        if other_ordinal(q.text, f"{window.previous} {window.sentence}"):
+        if other_ordinal(q.text, read_text):
             confidence *= OTHER_ORDINAL_FACTOR
         features = {**best.features, "probability": best.probability}
         if confidence < threshold:

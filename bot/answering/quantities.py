@@ -12,7 +12,7 @@ import itertools
 import re
 from functools import cache
 
-from bot.retrieval import english_stemmer
+from bot.retrieval import STOPWORDS, english_stemmer
 
 _NUM = (
     r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -301,6 +301,7 @@ _NUMBER_WORDS = {
         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
     ))
 }  # fmt: skip
+_STOP = frozenset(STOPWORDS)  # a neighbour word that marks no place
 # Before a number, these make it a bound, not a member of a series ("over 100 points" of
 # "scored 112 points", "at least 50", "up to 5").
 _BOUNDS = frozenset(
@@ -339,20 +340,17 @@ def other_number(question: str, text: str) -> bool:
     "at least 50") asks for none in particular; numbers written as words up to twenty count as
     written ("the 3 astronauts" of "the three astronauts"), and so do a year's last two digits
     ("beat kasparov in 97" of "1997")."""
-    from bot.retrieval import STOPWORDS
-
     asked = [a for a in _numbers_in_place(question) if a[1] not in _BOUNDS]
     if not asked:
         return False
-    stop = frozenset(STOPWORDS)
     held = _numbers_in_place(text, words=True)
     written = {number for number, _, _ in held}
     written |= {number[2:] for number in written if _YEAR.fullmatch(number)}  # "in 97" of "1997"
 
     def same_place(number: str, before: str, after: str, other: str, b: str, a: str) -> bool:
         both_years = bool(_YEAR.fullmatch(number) and _YEAR.fullmatch(other))
-        return (bool(before) and b == before and (both_years or before not in stop)) or (
-            bool(after) and a == after and (both_years or after not in stop)
+        return (bool(before) and b == before and (both_years or before not in _STOP)) or (
+            bool(after) and a == after and (both_years or after not in _STOP)
         )
 
     return any(
