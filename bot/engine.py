@@ -20,6 +20,7 @@ from bot.answering.metadata import (
     fits_field,
     metadata_answer,
     metadata_field,
+    metadata_overview,
     refers_by_pronoun,
     strip_metadata_words,
 )
@@ -299,6 +300,9 @@ class ArticleQA:
         field = metadata_field(cleaned)
         if field is None:
             return self._answer_from_text(cleaned, live, article_ids, context)
+        unplaced = article_ids is None and meant is None and not context and not strip_metadata_words(cleaned)
+        if unplaced and len(live.snapshot.articles) > 1:  # "who wrote this", first thing: which one?
+            return metadata_overview(cleaned, field, live.snapshot.newest_first())
         record = self._article_meant(cleaned, live, article_ids, context, meant)
         if record is None:
             return Answer(cleaned, NOT_IN_ARTICLE, True, 0.0)
@@ -349,8 +353,8 @@ class ArticleQA:
     ) -> ArticleRecord | None:
         """The article a question about an article itself is about: the one asked of, the
         only one, the conversation's (`meant`: see _conversation_article), the one the rest
-        of the question (or the conversation) is about, else the newest; None when
-        retrieval finds none."""
+        of the question (or the conversation) is about, else the newest (_ask lists them
+        all instead: metadata_overview); None when retrieval finds none."""
         snapshot = live.snapshot
         if article_ids is not None:
             return snapshot.article(next(iter(article_ids)))

@@ -8,11 +8,17 @@ when the article does not carry it. They are recognised by English phrasing
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.answering.compose import cite
 from bot.answering.kinds import holds_kind
-from bot.models import Answer, ArticleRecord, ShortAnswer
+from bot.models import Answer, ArticleRecord, Citation, ShortAnswer
+
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
 
 _REFERENCE = r"(?:this|that|it|(?:the|this|that) (?:[\w'-]+ ){0,3}?(?:article|story|piece|post|news))"
 
@@ -97,15 +103,100 @@ _NAMED_ARTICLE = re.compile(r"\b(?:this|article|story|piece|post|news)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:it|that)\b", re.I)
 
 
+# Chat spellings of the question words the patterns above are written with ("wat date was
+# this published", "wen was it posted"), read as those words before matching.
+_CHAT_SPELLINGS = {
+    "wat": "what",
+    "wut": "what",
+    "wats": "whats",
+    "wich": "which",
+    "wen": "when",
+    "whn": "when",
+    "wher": "where",
+    "hw": "how",
+}
+# The words of the patterns that a typo may hide ("when was this publishd", "whos the auther"),
+# the one preferred first where a typo is one edit from two ("publishd": "published", "publish").
+_FIELD_VOCABULARY = [
+    "published",
+    "posted",
+    "written",
+    "released",
+    "updated",
+    "publish",
+    "publisher",
+    "author",
+    "authored",
+    "writer",
+    "reporter",
+    "journalist",
+    "byline",
+    "outlet",
+    "newspaper",
+    "publication",
+    "website",
+    "source",
+    "article",
+    "story",
+    "link",
+    "date",
+]
+
+
 def metadata_field(question: str) -> str | None:
     """The metadata field a question asks for ("date", "author", "source", "url"), or None
-    (also for a question about whom the story quotes: "according to which agency")."""
+    (also for a question about whom the story quotes: "according to which agency").
+
+    Chat spellings of the question words ("wat", "wen") and a typo one edit from one of the
+    patterns' words that is no English word ("publishd", "auther": see respelled) are read
+    as those words."""
     if _ATTRIBUTION.search(question):
         return None
+    respelled = _respelled(question)
     for field, pattern in _FIELDS:
-        if pattern.search(question):
+        if pattern.search(question) or pattern.search(respelled):
             return field
     return None
+
+
+def _respelled(question: str) -> str:
+    """`question` with chat spellings of question words and typos of the patterns' words
+    (_FIELD_VOCABULARY) replaced by those words. A typo is a word of at least 5 letters
+    that symspellpy's English frequency list (82,765 words) lacks, one edit from exactly
+    one field word or more, the nearest most frequent first."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0).lower()
+        if word in _CHAT_SPELLINGS:
+            return _CHAT_SPELLINGS[word]
+        if len(word) < 5 or word in _english_words():
+            return match.group(0)
+        from symspellpy import Verbosity
+
+        near = _field_speller().lookup(word, Verbosity.TOP, max_edit_distance=1)
+        return near[0].term if near else match.group(0)
+
+    return re.sub(r"[A-Za-z]+", fix, question)
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """The words of symspellpy's English frequency list (82,765, from Google Books)."""
+    from importlib.resources import files
+
+    text = (files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+    return frozenset(line.split()[0] for line in text.splitlines() if line)
+
+
+@functools.cache
+def _field_speller() -> SymSpell:
+    """symspellpy's look-up one edit away, over _FIELD_VOCABULARY."""
+    from symspellpy import SymSpell
+
+    speller = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+    for rank, word in enumerate(_FIELD_VOCABULARY):
+        speller.create_dictionary_entry(word, len(_FIELD_VOCABULARY) - rank)  # earlier: more frequent
+    return speller
 
 
 _WEB_ADDRESS = re.compile(r"https?://\S|\bwww\.\S|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", re.I)
@@ -134,7 +225,7 @@ def refers_by_pronoun(question: str) -> bool:
 def strip_metadata_words(question: str) -> str:
     """What is left of a metadata question when its question and field words go:
     the topic that says which article is meant ("who wrote the panda story" -> "panda")."""
-    left = _FIELD_WORDS.sub(" ", question).replace("?", " ").split()
+    left = _FIELD_WORDS.sub(" ", _respelled(question)).replace("?", " ").split()
     return " ".join(w for w in left if sum(ch.isalnum() for ch in w) >= 2)  # not the "'s" of "who's"
 
 
@@ -151,3 +242,38 @@ def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
     return Answer(
         question, f"{value} \u2014 the article's {label} [1]", False, 1.0, (citation,), (), {}, short
     )
+
+
+# How many articles a question about "this" article lists when nothing tells which is meant.
+OVERVIEW_ARTICLES = 5
+_PLURAL = {"date": "Publication dates", "author": "Authors", "source": "Outlets", "url": "Links"}
+
+
+def metadata_overview(question: str, field: str, records: Sequence[ArticleRecord]) -> Answer:
+    """The answer to a metadata question about "this" article asked of several articles with
+    nothing to tell which ("who wrote this" with no earlier answer): the field of each of the
+    OVERVIEW_ARTICLES first of `records` (give them newest first), each value cited, those
+    without it named as such, and how many more there are. No short answer: none of the
+    values is the one answer. An abstention that says so when no article carries the field.
+    Raises ValueError when `records` is empty."""
+    if not records:
+        raise ValueError("no articles to describe")
+    shown = records[:OVERVIEW_ARTICLES]
+    if not any(str(getattr(r, field, "") or "").strip() for r in records):
+        label = _DESCRIBE[field]
+        return Answer(question, f"The articles do not give their {label}.", True, 0.0)
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for record in shown:
+        value = str(getattr(record, field, "") or "").strip()
+        title = f"\u201c{record.title or record.id}\u201d"
+        if not value:
+            parts.append(f"{title}, none given")
+            continue
+        n = len(citations) + 1
+        citations.append(cite(n, record, 0, 0, 0, f"{_DESCRIBE[field]}: {value}", 1.0, metadata=field))
+        parts.append(f"{title}, {value} [{n}]")
+    more = len(records) - len(shown)
+    tail = f" {more} more: name the article to ask of it." if more else ""
+    text = f"Which article? {_PLURAL[field]}, newest first: {'; '.join(parts)}.{tail}"
+    return Answer(question, text, False, 1.0, tuple(citations))

@@ -98,9 +98,15 @@ class IndexSnapshot:
 
     def newest(self) -> ArticleRecord | None:
         """The article with the latest date; one without a date counts from when it was added."""
-        if not self.articles:
-            return None
-        return max(enumerate(self.articles), key=lambda p: (p[1].date or p[1].added[:10], p[0]))[1]
+        return next(iter(self.newest_first()), None)
+
+    def newest_first(self) -> list[ArticleRecord]:
+        """The articles by date, the latest first; one without a date counts from when it was
+        added, and of one day the one indexed later comes first."""
+        order = sorted(
+            enumerate(self.articles), key=lambda p: (p[1].date or p[1].added[:10], p[0]), reverse=True
+        )
+        return [record for _, record in order]
 
     def chunk(self, row: int) -> tuple[ArticleRecord, Chunk]:
         """The article and chunk of a chunk row (0 <= row < passage_count)."""
