@@ -336,7 +336,8 @@ def other_number(question: str, text: str) -> bool:
     in 2025". The question asks about another member of a series than the one the text speaks
     of (SQuAD 2.0's unanswerable questions swap numbers and dates so). The place is a
     neighbour word, the one before or the one after, that is no stop word ("journey on the 41
-    cost": "cost"), or any neighbour of two years. A number after a bound ("over 100 points",
+    cost": "cost"); a year is in the place of any other year the text writes ("let go in 2021"
+    of "In November 2022 it let go of 290 workers"). A number after a bound ("over 100 points",
     "at least 50") asks for none in particular; numbers written as words up to twenty count as
     written ("the 3 astronauts" of "the three astronauts"), and so do a year's last two digits
     ("beat kasparov in 97" of "1997")."""
@@ -348,9 +349,10 @@ def other_number(question: str, text: str) -> bool:
     written |= {number[2:] for number in written if _YEAR.fullmatch(number)}  # "in 97" of "1997"
 
     def same_place(number: str, before: str, after: str, other: str, b: str, a: str) -> bool:
-        both_years = bool(_YEAR.fullmatch(number) and _YEAR.fullmatch(other))
-        return (bool(before) and b == before and (both_years or before not in _STOP)) or (
-            bool(after) and a == after and (both_years or after not in _STOP)
+        if _YEAR.fullmatch(number) and _YEAR.fullmatch(other):
+            return True  # "let go in 2021" of "In November 2022 it let go of 290 workers"
+        return (bool(before) and b == before and before not in _STOP) or (
+            bool(after) and a == after and after not in _STOP
         )
 
     return any(

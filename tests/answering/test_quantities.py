@@ -75,6 +75,9 @@ def test_a_number_in_the_place_of_another_the_text_writes() -> None:
     launch = "The Shenzhou-13 spaceship was launched into space on a Long March-2F rocket."
     assert other_number("what rocket launched shenzhou-12", launch)
     assert other_number("How many hectares did it lose in 2016?", "It lost 113,000 hectares in 2025.")
+    layoffs = "In November 2022 it let go of 290 workers."
+    assert other_number("how many ppl were let go in 2021", layoffs)  # a year in another's place
+    assert not other_number("how many ppl were let go in 2022", layoffs)
     assert not other_number("how much did each journey on the 43 cost", bus)  # the one it writes
     assert not other_number("what rocket launched shenzhou-13", launch)
     assert not other_number("how many of the 14 went out", launch)  # no other number in its place
