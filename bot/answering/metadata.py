@@ -251,29 +251,30 @@ _PLURAL = {"date": "Publication dates", "author": "Authors", "source": "Outlets"
 
 def metadata_overview(question: str, field: str, records: Sequence[ArticleRecord]) -> Answer:
     """The answer to a metadata question about "this" article asked of several articles with
-    nothing to tell which ("who wrote this" with no earlier answer): the field of each of the
-    OVERVIEW_ARTICLES first of `records` (give them newest first), each value cited, those
-    without it named as such, and how many more there are. No short answer: none of the
-    values is the one answer. An abstention that says so when no article carries the field.
-    Raises ValueError when `records` is empty."""
+    nothing to tell which ("who wrote this" with no earlier answer): the field of the first
+    OVERVIEW_ARTICLES of `records` that carry it (give them newest first), each value cited,
+    then how many more carry it, and the articles without it (named when two at most, else
+    counted). No short answer: none of the values is the one answer. An abstention that
+    says so when no article carries the field. Raises ValueError when `records` is empty."""
     if not records:
         raise ValueError("no articles to describe")
-    shown = records[:OVERVIEW_ARTICLES]
-    if not any(str(getattr(r, field, "") or "").strip() for r in records):
-        label = _DESCRIBE[field]
+    label = _DESCRIBE[field]
+    carrying = [(r, str(getattr(r, field, "") or "").strip()) for r in records]
+    without = [r for r, value in carrying if not value]
+    carrying = [(r, value) for r, value in carrying if value]
+    if not carrying:
         return Answer(question, f"The articles do not give their {label}.", True, 0.0)
     parts: list[str] = []
     citations: list[Citation] = []
-    for record in shown:
-        value = str(getattr(record, field, "") or "").strip()
-        title = f"\u201c{record.title or record.id}\u201d"
-        if not value:
-            parts.append(f"{title}, none given")
-            continue
-        n = len(citations) + 1
-        citations.append(cite(n, record, 0, 0, 0, f"{_DESCRIBE[field]}: {value}", 1.0, metadata=field))
-        parts.append(f"{title}, {value} [{n}]")
-    more = len(records) - len(shown)
-    tail = f" {more} more: name the article to ask of it." if more else ""
-    text = f"Which article? {_PLURAL[field]}, newest first: {'; '.join(parts)}.{tail}"
+    for n, (record, value) in enumerate(carrying[:OVERVIEW_ARTICLES], 1):
+        citations.append(cite(n, record, 0, 0, 0, f"{label}: {value}", 1.0, metadata=field))
+        parts.append(f"\u201c{record.title or record.id}\u201d, {value} [{n}]")
+    text = f"Which article? {_PLURAL[field]}, newest first: {'; '.join(parts)}."
+    if len(carrying) > OVERVIEW_ARTICLES:
+        text += f" {len(carrying) - OVERVIEW_ARTICLES} more: name the article to ask of it."
+    if len(without) <= 2:
+        names = " and ".join(f"\u201c{r.title or r.id}\u201d" for r in without)
+        text += f" {names} {'gives' if len(without) == 1 else 'give'} none." if without else ""
+    else:
+        text += f" {len(without)} others give none."
     return Answer(question, text, False, 1.0, tuple(citations))

@@ -72,13 +72,13 @@ def test_the_topic_is_what_remains() -> None:
 
 
 def test_this_asked_first_of_several_articles_lists_each_ones(core: ArticleQA, tmp_path: Path) -> None:
-    """ "who wrote this" with no earlier answer to go by: every article's author, newest first
-    (an article without a date counts from when it was added), cited; none is the short answer."""
+    """ "who wrote this" with no earlier answer to go by: the author of every article that
+    names one, newest first, cited, then those that name none; none is the short answer."""
     answer = core.ask("who wrote this")
     assert not answer.abstained and answer.short is None
     assert answer.text == (
-        "Which article? Authors, newest first: \u201cCity council approves the tram line\u201d, none "
-        "given; \u201cZoo celebrates the birth of a panda cub\u201d, Dana Whitfield [1]."
+        "Which article? Authors, newest first: \u201cZoo celebrates the birth of a panda cub\u201d, "
+        "Dana Whitfield [1]. \u201cCity council approves the tram line\u201d gives none."
     )
     [citation] = answer.citations
     assert (
@@ -88,10 +88,16 @@ def test_this_asked_first_of_several_articles_lists_each_ones(core: ArticleQA, t
     )
     assert core.ask("who wrote this", article="tram").abstained  # one article named: its own
     for n in range(6):
-        (tmp_path / "corpus" / f"more-{n}.txt").write_text(f"Story {n}\n\nThe council met on day {n}.\n")
+        (tmp_path / "corpus" / f"more-{n}.txt").write_text(
+            f"---\nauthor: Writer {n}\n---\nStory {n}\n\nDay {n}.\n"
+        )
     core.reindex()
-    many = core.ask("link?")
-    assert many.text.endswith("3 more: name the article to ask of it.") and many.text.count("none given") == 5
+    many = core.ask("who wrote this")
+    assert many.text.count("[") == 5 and many.text.endswith(
+        "2 more: name the article to ask of it. "
+        + ("\u201cCity council approves the tram line\u201d gives none.")
+    )
+    assert core.ask("link?").text.endswith("7 others give none.")
 
 
 @pytest.fixture
@@ -141,7 +147,7 @@ def test_this_after_an_answer_is_the_article_that_answer_came_from(core: Article
     assert answer.short is not None and answer.short.text.endswith("/panda-cub")
     alone = core.ask("link?")  # nothing says which: each article's, the newest first
     assert not alone.abstained and alone.short is None
-    assert alone.text.index("tram line\u201d, none given") < alone.text.index("/panda-cub [1]")
+    assert alone.text.index("/panda-cub [1]") < alone.text.index("tram line\u201d gives none")
     unknown = core.ask("link?", None, context, context_optional=True)
     gone = core.ask("link?", None, context, context_optional=True, context_article="no-such-article")
     assert gone.text == unknown.text  # an article no longer indexed is no guide
