@@ -353,8 +353,8 @@ class ArticleQA:
     ) -> ArticleRecord | None:
         """The article a question about an article itself is about: the one asked of, the
         only one, the conversation's (`meant`: see _conversation_article), the one the rest
-        of the question (or the conversation) is about, else the newest (_ask lists them
-        all instead: metadata_overview); None when retrieval finds none."""
+        of the question (or the conversation) is about; None when retrieval finds none, or
+        when nothing tells which (_ask lists them instead: metadata_overview)."""
         snapshot = live.snapshot
         if article_ids is not None:
             return snapshot.article(next(iter(article_ids)))
@@ -365,7 +365,7 @@ class ArticleQA:
             return record
         text = f"{context} {strip_metadata_words(question)}".strip()
         if not text:
-            return snapshot.newest()
+            return None
         retriever = live.answerer.retriever
         hits = retriever.passages(retriever.tokens(text), self.embedder.embed([text])[0], k=1)
         return snapshot.chunk(hits[0].row)[0] if hits else None

@@ -148,7 +148,7 @@ def metadata_field(question: str) -> str | None:
     (also for a question about whom the story quotes: "according to which agency").
 
     Chat spellings of the question words ("wat", "wen") and a typo one edit from one of the
-    patterns' words that is no English word ("publishd", "auther": see respelled) are read
+    patterns' words that is no English word ("publishd", "auther": see _respelled) are read
     as those words."""
     if _ATTRIBUTION.search(question):
         return None
@@ -162,8 +162,8 @@ def metadata_field(question: str) -> str | None:
 def _respelled(question: str) -> str:
     """`question` with chat spellings of question words and typos of the patterns' words
     (_FIELD_VOCABULARY) replaced by those words. A typo is a word of at least 5 letters
-    that symspellpy's English frequency list (82,765 words) lacks, one edit from exactly
-    one field word or more, the nearest most frequent first."""
+    that symspellpy's English frequency list (82,765 words) lacks and that is one edit from
+    a field word; of two such, the one earlier in _FIELD_VOCABULARY."""
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0).lower()
