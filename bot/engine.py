@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.answering import NOT_IN_ARTICLE, Answerer, ConfidenceModel, ReadSentence, ScoredSentence
 from bot.answering.compose import other_language_abstention
 from bot.answering.confidence import article_coverages
@@ -37,7 +39,7 @@ from bot.errors import (
 )
 from bot.index import IndexSnapshot, IndexStore, ProgressCallback, ReindexReport, VectorOptions
 from bot.models import Answer, ArticleRecord, Citation
-from bot.retrieval import HybridRetriever, normalize_question
+from bot.retrieval import HybridRetriever, normalize_question, tokenize
 from bot.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -275,14 +277,38 @@ class ArticleQA:
         )
 
     def _conversation_article(self, question: str, context_article: str | None) -> str | None:
-        """`context_article` when `question` asks about "this" article (metadata, no topic
-        named) and that article is indexed; else None."""
+        """`context_article` when `question` asks about "this" article (metadata, no article
+        named: see _named_article) and that article is indexed; else None."""
         live = self._live
         if context_article is None or live is None or live.snapshot.article(context_article) is None:
             return None
-        if metadata_field(question) is None or strip_metadata_words(question):
+        if metadata_field(question) is None or self._named_article(question, live) is not None:
             return None
         return context_article
+
+    def _named_article(self, question: str, live: _Live) -> ArticleRecord | None:
+        """The article a question about an article itself names with its other words ("who
+        wrote the panda story"): the one article holding the largest idf share of them in
+        its text (confidence.article_coverages) or its title. None when they are none ("who
+        wrote this"), or when no article holds any of them or two hold as much ("who wrote
+        this lol", "who wrote this one"): nothing there tells which article is meant."""
+        topic = strip_metadata_words(question)
+        if not topic:
+            return None
+        retriever = live.answerer.retriever
+        q = Question.analyse(self._expanded(topic, live), retriever)
+        total = sum(q.weights.values()) or 1.0
+        titles = np.array(
+            [
+                sum(q.weights.get(t, 0.0) for t in set(tokenize([r.title], r.language)[0])) / total
+                for r in live.snapshot.articles
+            ]
+        )
+        shares = np.maximum(article_coverages(retriever, q), titles)
+        best = float(shares.max()) if len(shares) else 0.0
+        if best <= 0.0 or int((shares >= best - 1e-9).sum()) > 1:
+            return None
+        return live.snapshot.articles[int(shares.argmax())]
 
     def _ask(self, question: str, article: str | None, context: str, meant: str | None = None) -> Answer:
         """`meant`: the article a question about "this" article means (_conversation_article)."""
@@ -300,18 +326,19 @@ class ArticleQA:
         field = metadata_field(cleaned)
         if field is None:
             return self._answer_from_text(cleaned, live, article_ids, context)
-        unplaced = article_ids is None and meant is None and not context and not strip_metadata_words(cleaned)
-        if unplaced and len(live.snapshot.articles) > 1:  # "who wrote this", first thing: which one?
+        named = self._named_article(cleaned, live) if article_ids is None else None
+        record = named or self._article_meant(cleaned, live, article_ids, context, meant)
+        if record is None and not context:  # "who wrote this", first thing: which one?
             return metadata_overview(cleaned, field, live.snapshot.newest_first())
-        record = self._article_meant(cleaned, live, article_ids, context, meant)
         if record is None:
             return Answer(cleaned, NOT_IN_ARTICLE, True, 0.0)
         answer = metadata_answer(cleaned, field, record)
-        if answer.abstained or (context and refers_by_pronoun(cleaned)):
-            # The article lacks the field ("on what site" after "who posted the video"), or
-            # "it" may be what the conversation is about ("when was it published" after "what
-            # did the council publish"): the article's text answers when it is more likely
-            # right than not; else the metadata does, or the abstention that names the field.
+        if answer.abstained or named is not None or (context and refers_by_pronoun(cleaned)):
+            # The article lacks the field ("on what site" after "who posted the video"), the
+            # question names something in it ("who wrote the instagram post"), or "it" may be
+            # what the conversation is about ("when was it published" after "what did the
+            # council publish"): the article's text answers when it is more likely right than
+            # not; else the metadata does, or the abstention that names the field.
             from_text = self._answer_from_text(cleaned, live, {record.id}, context)
             if (
                 not from_text.abstained
@@ -351,10 +378,10 @@ class ArticleQA:
         context: str,
         meant: str | None = None,
     ) -> ArticleRecord | None:
-        """The article a question about an article itself is about: the one asked of, the
-        only one, the conversation's (`meant`: see _conversation_article), the one the rest
-        of the question (or the conversation) is about; None when retrieval finds none, or
-        when nothing tells which (_ask lists them instead: metadata_overview)."""
+        """The article a question about an article itself is about, when it names none
+        (_named_article): the one asked of, the only one, the conversation's (`meant`: see
+        _conversation_article), the one the conversation is about; None when retrieval finds
+        none, or without a conversation (_ask lists them instead: metadata_overview)."""
         snapshot = live.snapshot
         if article_ids is not None:
             return snapshot.article(next(iter(article_ids)))
@@ -363,9 +390,9 @@ class ArticleQA:
         record = snapshot.article(meant) if meant is not None else None
         if record is not None:
             return record
-        text = f"{context} {strip_metadata_words(question)}".strip()
-        if not text:
+        if not context:
             return None
+        text = f"{context} {strip_metadata_words(question)}".strip()
         retriever = live.answerer.retriever
         hits = retriever.passages(retriever.tokens(text), self.embedder.embed([text])[0], k=1)
         return snapshot.chunk(hits[0].row)[0] if hits else None

@@ -263,7 +263,7 @@ def metadata_overview(question: str, field: str, records: Sequence[ArticleRecord
     without = [r for r, value in carrying if not value]
     carrying = [(r, value) for r, value in carrying if value]
     if not carrying:
-        return Answer(question, f"The articles do not give their {label}.", True, 0.0)
+        return Answer(question, f"The articles do not give their {_PLURAL[field].lower()}.", True, 0.0)
     parts: list[str] = []
     citations: list[Citation] = []
     for n, (record, value) in enumerate(carrying[:OVERVIEW_ARTICLES], 1):

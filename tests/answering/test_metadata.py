@@ -200,3 +200,15 @@ def test_a_field_the_article_lacks_is_looked_for_in_that_article_only(tmp_path: 
     # Of "this" article, with no topic named, no passage is further reading.
     bare = qa.ask("who wrote this", article="tram")
     assert bare.abstained and "tram line" in bare.text and bare.related == ()
+
+
+def test_an_article_is_named_only_by_words_that_single_it_out(core: ArticleQA) -> None:
+    """Words left over that no article holds, or that two hold as much, name none ("lol"); the
+    article a question names wins over the one the conversation was about."""
+    for question in ("who wrote this lol", "hey who wrote this", "who wrote the dinosaur story"):
+        assert core.ask(question).text.startswith("Which article? Authors"), question
+    assert core.ask("who wrote the cub story").short.text == "Dana Whitfield"  # type: ignore[union-attr]
+    after = core.ask("who wrote the tram story", context="how much did the cub weigh 150 grams")
+    assert after.abstained and "tram line" in after.text
+    zoo = core.ask("who wrote the celebration story", context="how did the council vote 7-2")  # title
+    assert zoo.short is not None and zoo.short.text == "Dana Whitfield"
