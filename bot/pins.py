@@ -185,11 +185,16 @@ class FocusedAnswer:
 def answer_source(answer: Answer, asked: str | None) -> str | None:
     """The article an answer came from: `asked` when the question was put to one
     article, else the first citation's article, or for an abstention the article it
-    names (Answer.about; None for an abstention on all articles)."""
+    names (Answer.about; None for an abstention on all articles). None for a list of
+    several articles' metadata ("who wrote this" asked first: metadata.metadata_overview),
+    which settles on none of them."""
     if asked is not None:
         return asked
     if answer.abstained:
         return answer.about
+    articles = {c.article for c in answer.citations}
+    if len(articles) > 1 and all(c.metadata for c in answer.citations):
+        return None
     return answer.citations[0].article if answer.citations else None
 
 

@@ -246,6 +246,10 @@ def metadata_answer(question: str, field: str, record: ArticleRecord) -> Answer:
 
 # How many articles a question about "this" article lists when nothing tells which is meant.
 OVERVIEW_ARTICLES = 5
+# The list settles on no article: a reading with the conversation that settles on one (a
+# metadata answer, 1.0) is kept over it, and it is kept over an abstention (0.0; see
+# ArticleQA.ask's `context_optional`).
+OVERVIEW_CONFIDENCE = 0.5
 _PLURAL = {"date": "Publication dates", "author": "Authors", "source": "Outlets", "url": "Links"}
 
 
@@ -254,7 +258,8 @@ def metadata_overview(question: str, field: str, records: Sequence[ArticleRecord
     nothing to tell which ("who wrote this" with no earlier answer): the field of the first
     OVERVIEW_ARTICLES of `records` that carry it (give them newest first), each value cited,
     then how many more carry it, and the articles without it (named when two at most, else
-    counted). No short answer: none of the values is the one answer. An abstention that
+    counted). No short answer: none of the values is the one answer, and the confidence is
+    OVERVIEW_CONFIDENCE. An abstention that
     says so when no article carries the field. Raises ValueError when `records` is empty."""
     if not records:
         raise ValueError("no articles to describe")
@@ -277,4 +282,4 @@ def metadata_overview(question: str, field: str, records: Sequence[ArticleRecord
         text += f" {names} {'gives' if len(without) == 1 else 'give'} none." if without else ""
     else:
         text += f" {len(without)} others give none."
-    return Answer(question, text, False, 1.0, tuple(citations))
+    return Answer(question, text, False, OVERVIEW_CONFIDENCE, tuple(citations))
