@@ -212,3 +212,12 @@ def test_an_article_is_named_only_by_words_that_single_it_out(core: ArticleQA) -
     assert after.abstained and "tram line" in after.text
     zoo = core.ask("who wrote the celebration story", context="how did the council vote 7-2")  # title
     assert zoo.short is not None and zoo.short.text == "Dana Whitfield"
+
+
+def test_a_list_settles_on_no_article(core: ArticleQA) -> None:
+    """The list is no answer about one article: the next question's "this" does not mean the
+    first one listed, and a reading with the conversation that finds the article wins."""
+    listed = core.ask("who wrote this")
+    assert answer_source(listed, None) is None and 0.0 < listed.confidence < 1.0
+    answer = core.ask("who wrote this", None, "how much did the cub weigh", context_optional=True)
+    assert answer.short is not None and answer.short.text == "Dana Whitfield"
