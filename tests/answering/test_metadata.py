@@ -214,10 +214,15 @@ def test_an_article_is_named_only_by_words_that_single_it_out(core: ArticleQA) -
     assert zoo.short is not None and zoo.short.text == "Dana Whitfield"
 
 
-def test_a_list_settles_on_no_article(core: ArticleQA) -> None:
+def test_a_list_settles_on_no_article(core: ArticleQA, tmp_path: Path) -> None:
     """The list is no answer about one article: the next question's "this" does not mean the
     first one listed, and a reading with the conversation that finds the article wins."""
+    (tmp_path / "corpus" / "ferry.txt").write_text(
+        "---\nauthor: Ann Lee\n---\nFerry strike\n\nThe ferries stopped.\n"
+    )
+    core.reindex()
     listed = core.ask("who wrote this")
     assert answer_source(listed, None) is None and 0.0 < listed.confidence < 1.0
+    assert "Ann Lee [1]" in listed.text and "Dana Whitfield [2]" in listed.text
     answer = core.ask("who wrote this", None, "how much did the cub weigh", context_optional=True)
     assert answer.short is not None and answer.short.text == "Dana Whitfield"
