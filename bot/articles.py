@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from bot.errors import ArticleError
 from bot.models import Article, Paragraph
@@ -282,20 +284,26 @@ def _split_front_matter(raw: str, filename: str = "") -> tuple[dict[str, str], s
     """
     if not raw.lstrip().startswith("---"):
         return {}, raw
+    name_of_file = filename or "an article"
     try:
         post = frontmatter.loads(raw)
-    except Exception as exc:  # YAML errors come in several types
-        log.warning(
-            "%s: its front matter could not be read and is left out: %s", filename or "an article", exc
-        )
-        parts = raw.lstrip().split("\n---", 1)
-        return {}, parts[1].split("\n", 1)[-1] if len(parts) == 2 else raw
+    except Exception as exc:  # YAML errors come in several types; a date that is none among them
+        try:  # every value as written ("date: 2024-02-30"), so one bad value loses no other
+            post = frontmatter.loads(raw, handler=_TextYAMLHandler())
+        except Exception:
+            log.warning("%s: its front matter could not be read and is left out: %s", name_of_file, exc)
+            parts = raw.lstrip().split("\n---", 1)
+            return {}, parts[1].split("\n", 1)[-1] if len(parts) == 2 else raw
+        log.warning("%s: its front matter is read as text (%s)", name_of_file, exc)
     meta: dict[str, str] = {}
     for key, value in post.metadata.items():
         name = str(key).lower()
         if name == "lang":
             name = "language"
         text = _front_matter_value(name, value)
+        if name == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and not iso_date(text):
+            log.warning("%s: its front matter date %r is no date and is left out", name_of_file, text)
+            continue
         if name == "url" and text and not _is_web_address(text):
             log.warning(
                 "%s: its front matter url %r is not a web address (http:// or https://) and is left out",
@@ -306,6 +314,15 @@ def _split_front_matter(raw: str, filename: str = "") -> tuple[dict[str, str], s
         if text:
             meta[name] = text
     return meta, post.content
+
+
+class _TextYAMLHandler(YAMLHandler):
+    """python-frontmatter's YAML handler with PyYAML's BaseLoader: every value as the text
+    written, none read as a date, a number or a boolean."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        kwargs.setdefault("Loader", yaml.BaseLoader)
+        return super().load(fm, **kwargs)
 
 
 def _is_web_address(text: str) -> bool:

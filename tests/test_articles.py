@@ -323,8 +323,19 @@ def test_front_matter_is_normalised_and_its_title_takes_no_paragraph(
     assert article.title == "Quarry blast"
     assert article.text.startswith("The blast shattered 14 windows.")
     assert (article.language, article.author, article.date) == ("no", "Ann Lee, Bo Chen", "2023-03-14")
-    broken = parse_article(b"---\ndate: 2021-13-45\nsource: X\n---\nTitle\n\nBody here.\n", "bad.txt", "bad")
-    assert (broken.title, broken.text) == ("Title", "Body here.")
+    # A date that is none loses only itself: the other values are read as written.
+    misdated = parse_article(
+        b"---\ndate: 2021-13-45\nsource: X\nurl: https://example.com/a\n---\nTitle\n\nBody.\n", "m.txt", "m"
+    )
+    assert (misdated.title, misdated.text, misdated.source, misdated.url) == (
+        "Title",
+        "Body.",
+        "X",
+        "https://example.com/a",
+    )
+    assert misdated.date == "" and "m.txt: its front matter date '2021-13-45' is no date" in caplog.text
+    broken = parse_article(b"---\nsource: [X\n---\nTitle\n\nBody here.\n", "bad.txt", "bad")
+    assert (broken.title, broken.text, broken.source) == ("Title", "Body here.", "")
     assert "bad.txt: its front matter could not be read" in caplog.text
 
 
