@@ -254,12 +254,17 @@ class ArticleQA:
 
     def holds_most_of(self, question: str, article: str) -> bool:
         """Whether `article` holds as large an idf share of `question`'s words (as read:
-        see _expanded) as any other indexed article; False when it is not indexed.
-        Raises IndexUnusableError before the index is loaded."""
+        see _expanded) as any other indexed article; False when it is not indexed. For a
+        question about an article itself, whether it names no other article (_named_article,
+        which reads titles too: "what outlet ran the mars story" names the article titled
+        "Mars rover …"). Raises IndexUnusableError before the index is loaded."""
         expanded, live = self._as_read(question)
         position = live.snapshot.position(article)
         if position is None:
             return False
+        if metadata_field(question) is not None:
+            named = self._named_article(question, live)
+            return named is None or named.id == article
         retriever = live.answerer.retriever
         shares = article_coverages(retriever, Question.analyse(expanded, retriever))
         return bool(shares[position] >= shares.max() - 1e-9)

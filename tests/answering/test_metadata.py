@@ -212,6 +212,9 @@ def test_an_article_is_named_only_by_words_that_single_it_out(core: ArticleQA) -
     assert after.abstained and "tram line" in after.text
     zoo = core.ask("who wrote the celebration story", context="how did the council vote 7-2")  # title
     assert zoo.short is not None and zoo.short.text == "Dana Whitfield"
+    # So a conversation about the tram story does not keep a question that names another.
+    assert not core.holds_most_of("who wrote the celebration story", "tram")
+    assert core.holds_most_of("who wrote this", "tram") and core.holds_most_of("who wrote this lol", "tram")
 
 
 def test_a_list_settles_on_no_article(core: ArticleQA, tmp_path: Path) -> None:
