@@ -4,7 +4,9 @@
 
 The rules of bot/answering/quantities.py that lower the confidence when the best
 sentence speaks of another member of a series than the question (other_number,
-other_ordinal) read the question and the sentence with the one before it. Here every
+other_ordinal) read the question and the sentence with the one before it;
+withheld.says_not_known reads the question, the sentence and the answer span in it
+(here the gold answer's). Here every
 answerable question of datasets/*/questions.jsonl and of the SQuAD 2.0 sample (metadata
 questions aside) is put to the windows (previous sentence + sentence, as the bot splits
 the article) whose sentence holds a gold answer; a rule that fires there would have turned
@@ -32,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.answering import quantities  # noqa: E402
+from bot.answering import quantities, withheld  # noqa: E402
+from bot.answering.compose import short_answer  # noqa: E402
 from bot.answering.features import candidate_windows  # noqa: E402
 from bot.articles import article_id_for, find_article_files, load_article  # noqa: E402
 from bot.chunking import split_article  # noqa: E402
@@ -46,9 +49,17 @@ from tools.reader_data import (  # noqa: E402
     previous_context,
 )
 
-RULES: dict[str, Callable[[str, str], bool]] = {
-    "other_number": quantities.other_number,
-    "other_ordinal": quantities.other_ordinal,
+# A rule reads (question, the sentence before, the sentence, the answer's character
+# (start, end) in the sentence) and says whether it fires.
+Rule = Callable[[str, str, str, tuple[int, int]], bool]
+RULES: dict[str, Rule] = {
+    "other_number": lambda question, previous, sentence, _: quantities.other_number(
+        question, f"{previous} {sentence}"
+    ),
+    "other_ordinal": lambda question, previous, sentence, _: quantities.other_ordinal(
+        question, f"{previous} {sentence}"
+    ),
+    "says_not_known": lambda question, _, sentence, span: withheld.says_not_known(question, sentence, *span),
 }
 
 
@@ -65,7 +76,7 @@ def windows(path: Path) -> list[tuple[str, str]]:
     return [(sentences[i - 1] if i else "", s) for i, s in enumerate(sentences)]
 
 
-def false_alarms(rule: Callable[[str, str], bool]) -> tuple[list[tuple[str, str, str]], int, int]:
+def false_alarms(rule: Rule) -> tuple[list[tuple[str, str, str]], int, int]:
     """(set name, question, first window whose sentence holds a gold answer) for each answerable
     question on all of whose such windows `rule` fires; how many it fires on any of them for;
     and the number of questions put to it."""
@@ -77,14 +88,19 @@ def false_alarms(rule: Callable[[str, str], bool]) -> tuple[list[tuple[str, str,
             if row["is_impossible"] or row.get("style") == "metadata":
                 continue
             path = article_paths(questions.parent / "articles")[row["article"]]
-            held = [f"{p} {s}" for p, s in windows(path) if any(g in s for g in row["answers"])]
+            held = [
+                (p, s, (s.index(g), s.index(g) + len(g)))
+                for p, s in windows(path)
+                for g in row["answers"]
+                if g and g in s
+            ]
             if not held:
                 continue
             asked += 1
-            fires = [rule(row["question"], w) for w in held]
+            fires = [rule(row["question"], p, s, span) for p, s, span in held]
             some += any(fires)
             if all(fires):
-                fired.append((questions.parent.name, row["question"], held[0]))
+                fired.append((questions.parent.name, row["question"], f"{held[0][0]} {held[0][1]}"))
     return fired, some, asked
 
 
@@ -106,10 +122,13 @@ def best_window_fires(names: list[str]) -> dict[str, dict[str, list[int]]]:
                 if not read:
                     continue
                 window = candidate_windows([read[0].candidate])[0]
-                text = f"{window.previous} {window.sentence}"
+                question = core.as_read(item.question)
+                short = short_answer(read[0], question)
+                sentence = read[0].candidate.sentence
+                span = (short.start - sentence.start, short.end - sentence.start) if short else (0, 0)
                 kind = "unanswerable" if item.is_impossible else "answerable"
                 for name in names:
-                    fired = RULES[name](core.as_read(item.question), text)
+                    fired = RULES[name](question, window.previous, window.sentence, span)
                     counts[name][kind][0] += fired
                     counts[name][kind][1] += 1
                     if fired:

@@ -14,6 +14,7 @@ from bot.answering.reader import (
     MAX_SENTENCE_PIECES,
     TOP_SPANS,
     Encoder,
+    Reading,
     Window,
     best_span,
     readings,
@@ -223,3 +224,30 @@ def test_load_trained_adds_int8_factors_and_float_ones(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"encoder\.weight"):
         load_trained(Toy(), tmp_path)
+
+
+class _ClauseReader(FakeReader):
+    """FakeReader's logits, with the span from "the cause" to the sentence's end."""
+
+    def read(self, question, windows, context=""):  # type: ignore[no-untyped-def]
+        out = []
+        for window, reading in zip(windows, super().read(question, windows, context), strict=True):
+            at = window.sentence.find("the cause")
+            span = (at, len(window.sentence) - 1) if at >= 0 else reading.span
+            out.append(Reading(reading.logit, span, 5.0, ((*span, 5.0),) if span else ()))
+        return out
+
+
+def test_an_answer_that_says_the_thing_is_not_known_abstains(settings: Settings) -> None:
+    (settings.corpus_dir / "canal.txt").write_text(
+        "Ship freed in the canal\n\nThe ship's steering failed on Tuesday near the canal's locks.\n\n"
+        "The canal authority said the cause of the steering failure was not yet known.\n",
+        encoding="utf-8",
+    )
+    core = core_with(settings, _ClauseReader(), threshold=0.5)
+    answer = core.ask("what was the cause of the steering failure")
+    assert answer.abstained and answer.text == NOT_IN_ARTICLE
+    assert any("not yet known" in c.text for c in answer.related)
+    # Asked what the authority said, the same sentence answers.
+    said = core.ask("what did the canal authority say about the cause of the steering failure")
+    assert not said.abstained and "not yet known" in said.citations[0].text
