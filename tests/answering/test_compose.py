@@ -59,6 +59,21 @@ def test_no_exact_answer_when_the_span_is_the_whole_sentence_or_missing() -> Non
     assert short_answer(read(2, 0.9, (9, 18))) is not None  # "six hours"
 
 
+def test_the_exact_answer_opens_or_closes_no_quotation_it_does_not_hold() -> None:
+    sentence = 'Today it is quiet," Varga told reporters on the quay at 6:15 a.m.'
+    rec = replace(record(), text=sentence, sentences=(Sentence(0, 1, 0, len(sentence), sentence),))
+    span = (sentence.index('"'), sentence.index(" on the"))
+    best = ReadSentence(ScoredSentence(rec, rec.sentences[0], 1.0, {}), Reading(1.0, span, 5.0), {}, 0.9)
+    short = short_answer(best)
+    assert short is not None and short.text == "Varga told reporters"
+    assert sentence[short.start : short.end] == short.text
+    quoted = 'He said "no" twice, and left.'
+    rec = replace(rec, text=quoted, sentences=(Sentence(0, 1, 0, len(quoted), quoted),))
+    span = (quoted.index('"'), quoted.index(" twice"))
+    best = ReadSentence(ScoredSentence(rec, rec.sentences[0], 1.0, {}), Reading(1.0, span, 5.0), {}, 0.9)
+    assert short_answer(best).text == '"no"'  # type: ignore[union-attr]  # a whole quotation keeps its marks
+
+
 LAUNCH = (
     "The spaceship was launched on a Long March-2F rocket last month from the Jiuquan "
     "Satellite Launch Center, and the crew of three will stay for six months."
