@@ -112,7 +112,7 @@ def _question_language(question: str, languages: frozenset[str]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _common_english() -> frozenset[str]:
+def common_english() -> frozenset[str]:
     """The COMMON_ENGLISH_WORDS most frequent words of symspellpy's English frequency list."""
     from importlib.resources import files
 
@@ -490,7 +490,7 @@ class HybridRetriever:
         swaps = [w for w in swaps if w != word]  # a doubled letter swaps into itself
         own = self._speller.words
         return next((w for w in swaps if w in own), None) or next(
-            (w for w in swaps if w in _common_english()), None
+            (w for w in swaps if w in common_english()), None
         )
 
     def _one_edit_fix(self, word: str) -> str | None:

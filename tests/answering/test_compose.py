@@ -209,6 +209,11 @@ def test_a_span_that_cuts_a_word_or_a_name_in_two_is_passed_over() -> None:
     assert cuts_a_name(LAUNCH, LAUNCH.index("Jiuquan"), LAUNCH.index(" Satellite"))  # "… Launch Center"
     assert not cuts_a_name(LAUNCH, LAUNCH.index("Long"), LAUNCH.index(" rocket"))
     assert not cuts_a_name(LAUNCH, LAUNCH.index("spaceship"), LAUNCH.index(" was"))  # after "The"
+    journal = "The findings were published in the Journal of Mountain Hydrology last week."
+    assert cuts_a_name(journal, journal.index("the Journal"), journal.index(" of"))
+    assert not cuts_a_name(journal, journal.index("the Journal"), journal.index(" last"))
+    pair = "Talks between the US and China resumed."
+    assert not cuts_a_name(pair, pair.index("the US"), pair.index(" and"))  # two names
     spans = spans_of("March-2F", "Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
     assert picked("which rocket", spans) == "Long March-2F"
     assert picked("where from", spans) == "Long March-2F"  # the best whole one
