@@ -214,6 +214,8 @@ def test_a_span_that_cuts_a_word_or_a_name_in_two_is_passed_over() -> None:
     assert not cuts_a_name(journal, journal.index("the Journal"), journal.index(" last"))
     pair = "Talks between the US and China resumed."
     assert not cuts_a_name(pair, pair.index("the US"), pair.index(" and"))  # two names
+    lab = "The remains will be flown to a laboratory in Hawaii for DNA testing."
+    assert not cuts_a_name(lab, lab.index("a laboratory"), lab.index(" for"))
     spans = spans_of("March-2F", "Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
     assert picked("which rocket", spans) == "Long March-2F"
     assert picked("where from", spans) == "Long March-2F"  # the best whole one
