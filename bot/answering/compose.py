@@ -239,9 +239,9 @@ def head_noun(question: str) -> str | None:
 
 # Lower-case words inside a name after a word that is also a common noun: "Journal of Mountain
 # Hydrology", "Museo de Arte" (not "Lin Haoran of China"; "and" and "for" are left out: "the US
-# and China" are two names, and "Hawaii for DNA testing" is none). On `python tools/measure_spans.py --rows` (700
-# questions) it changes no choice; without the common-noun condition it changed one, for the
-# worse ("Lin Haoran of China …").
+# and China" are two names, and "Hawaii for DNA testing" is none). On `python
+# tools/measure_spans.py --rows` (700 questions) it changes no choice; without the common-noun
+# condition it changed one, for the worse ("Lin Haoran of China …").
 _NAME_LINKS = frozenset({"of", "de", "da", "del", "van", "von"})
 
 
