@@ -243,6 +243,7 @@ def head_noun(question: str) -> str | None:
 # tools/measure_spans.py --rows` (700 questions) it changes no choice; without the common-noun
 # condition it changed one, for the worse ("Lin Haoran of China …").
 _NAME_LINKS = frozenset({"of", "de", "da", "del", "van", "von"})
+_NAME_OF_HEAD = re.compile(r"\b([A-Z][\w-]*) of [A-Z]")  # a name's head before its "of"
 
 
 def cuts_a_name(sentence: str, start: int, end: int) -> bool:
@@ -264,6 +265,8 @@ def cuts_a_name(sentence: str, start: int, end: int) -> bool:
             return True
     last = sentence[start:end].split()[-1:]
     words_after = sentence[end:].split()[:2]
+    if last and last[0] in _NAME_LINKS and words_after and words_after[0][:1].isupper():
+        return True  # "Pacific Journal of" (Child Health)
     if last and last[0][:1].isupper() and last[0][-1:].isalnum() and words_after:
         if words_after[0] in _NAME_LINKS and len(words_after) > 1 and last[0].lower() in common_english():
             words_after = words_after[1:]  # "the Journal (of Mountain …)", not "Lin Haoran (of China)"
@@ -346,8 +349,11 @@ def choose_span(
         return tokenize([" ".join(sentence[span[1] :].split()[:1])])[0]
 
     def names_noun(span: tuple[int, int, float]) -> bool:  # "the Gobi Desert", "a Long March-2F (rocket)"
-        last = tokenize([sentence[span[0] : span[1]]])[0][-1:]
-        return noun in last or noun in word_after(span)
+        text = sentence[span[0] : span[1]]
+        last = tokenize([text])[0][-1:]
+        named = _NAME_OF_HEAD.search(text)  # "the Journal" (of Child Health)
+        head = tokenize([text[: named.end(1)]])[0][-1:] if named else []
+        return noun in last or noun in head or noun in word_after(span)
 
     def before_asked(span: tuple[int, int, float]) -> bool:  # "China Manned Space … Network (posted)"
         return bool(asked.intersection(word_after(span)))

@@ -214,6 +214,16 @@ def test_a_span_that_cuts_a_word_or_a_name_in_two_is_passed_over() -> None:
     assert not cuts_a_name(journal, journal.index("the Journal"), journal.index(" last"))
     pair = "Talks between the US and China resumed."
     assert not cuts_a_name(pair, pair.index("the US"), pair.index(" and"))  # two names
+    assert cuts_a_name(journal, journal.index("the Journal"), journal.index(" Mountain"))  # "… of"
+    trial = "The trial was published on Thursday in the Pacific Journal of Child Health."
+    spans = [
+        (trial.index(text), trial.index(text) + len(text), 5.0 - i)
+        for i, text in enumerate(
+            ("Pacific Journal of", "Pacific Journal", "the Pacific Journal of Child Health")
+        )
+    ]
+    start, end = choose_span("which journal", trial, spans) or (0, 0)
+    assert trial[start:end] == "the Pacific Journal of Child Health"  # its head names the noun
     lab = "The remains will be flown to a laboratory in Hawaii for DNA testing."
     assert not cuts_a_name(lab, lab.index("a laboratory"), lab.index(" for"))
     spans = spans_of("March-2F", "Jiuquan", "Long March-2F", "Jiuquan Satellite Launch Center")
