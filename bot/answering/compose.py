@@ -252,7 +252,7 @@ def cuts_a_name(sentence: str, start: int, end: int) -> bool:
     Launch Center"): the span begins or ends inside a word, or begins with a capital right
     after a capitalised word that is not the sentence's first nor a stop word ("The"), or
     ends with a capitalised word right before another, or (a common noun) before "of" and
-    another ("the Journal" of "the Journal of Mountain Hydrology")."""
+    another ("the Journal" of "the Journal of Mountain Hydrology"), or ends with that "of"."""
     before = sentence[start - 1 : start] if start > 0 else ""
     after = sentence[end : end + 1]
     if (before and (before.isalnum() or before in "-'’")) or (after and (after.isalnum() or after == "-")):
