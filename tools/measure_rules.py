@@ -118,12 +118,13 @@ def best_window_fires(names: list[str]) -> dict[str, dict[str, list[int]]]:
         qset = load_set(set_name, DATASETS / set_name)
         with indexed(qset, embedder, reader, confidence) as core:
             for item in qset.items:
-                read = core.read(item.question, context=previous_context(qset.items, item))
+                context = previous_context(qset.items, item)
+                read = core.read(item.question, context=context)
                 if not read:
                     continue
                 window = candidate_windows([read[0].candidate])[0]
                 question = core.as_read(item.question)
-                short = short_answer(read[0], question)
+                short = short_answer(read[0], question, context)
                 sentence = read[0].candidate.sentence
                 span = (short.start - sentence.start, short.end - sentence.start) if short else (0, 0)
                 kind = "unanswerable" if item.is_impossible else "answerable"

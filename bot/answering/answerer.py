@@ -184,7 +184,7 @@ class Answerer:
         features = {**best.features, "probability": best.probability}
         if confidence < threshold:
             return compose.abstention(q.text, confidence, compose.related(self.snapshot, hits), features)
-        return compose.from_reader(q.text, read, threshold, confidence, features, context)
+        return compose.from_reader(q.text, read, threshold, confidence, features, short)
 
     def _answer_by_overlap(
         self, q: Question, hits: Sequence[PassageHit], scored: list[ScoredSentence]

@@ -110,12 +110,12 @@ def from_reader(
     threshold: float,
     confidence: float,
     features: dict[str, float],
-    context: str = "",
+    short: ShortAnswer | None,
 ) -> Answer:
-    """The reader's best sentence (read[0]) led by its exact answer when it has one, then
-    the runners-up whose chance reaches `threshold` and RUNNER_UP_SHARE of the best's,
-    while the quotes fit MAX_ANSWER_CHARS; each citation's score is its chance (0…1).
-    `context`: a follow-up's earlier question and answer (see short_answer)."""
+    """The reader's best sentence (read[0]) led by `short`, its exact answer (short_answer;
+    None: the quote stands alone), then the runners-up whose chance reaches `threshold` and
+    RUNNER_UP_SHARE of the best's, while the quotes fit MAX_ANSWER_CHARS; each citation's
+    score is its chance (0…1)."""
     best = read[0]
     chosen = [best]
     used = len(best.candidate.sentence.text)
@@ -134,7 +134,6 @@ def from_reader(
         s = r.candidate.sentence
         citations.append(cite(n, r.candidate.record, s.paragraph, s.start, s.end, s.text, r.probability))
     text = " ".join(f"\u201c{c.text}\u201d [{c.n}]" for c in citations)
-    short = short_answer(best, question, context)
     if short is not None:
         text = f"{short.text} \u2014 {text}"
     return Answer(question, text, False, confidence, tuple(citations), (), features, short)

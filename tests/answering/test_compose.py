@@ -38,7 +38,9 @@ def read(index: int, probability: float, span: tuple[int, int] | None = None) ->
 
 def test_the_exact_answer_leads_and_each_quote_is_cited_where_it_stands() -> None:
     best = read(1, 0.9, (18, 30))  # "Zhai Zhigang"
-    answer = from_reader("who went with her", [best, read(0, 0.6), read(2, 0.5)], 0.5, 0.9, {"reader": 1.0})
+    question = "who went with her"
+    runners = [best, read(0, 0.6), read(2, 0.5)]
+    answer = from_reader(question, runners, 0.5, 0.9, {"reader": 1.0}, short_answer(best, question))
     assert answer.text == (
         "Zhai Zhigang \u2014 \u201cShe went out with Zhai Zhigang.\u201d [1] "
         "\u201cWang Yaping walked in space.\u201d [2]"
